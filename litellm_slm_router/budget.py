@@ -1,0 +1,99 @@
+"""Budget arithmetic: pure functions of prices, token counts and what is left of a task's caps."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from litellm_slm_router.classifier import ask_text
+
+__all__ = ["Budget", "OutputAllowance", "estimate_prompt_tokens", "output_allowance"]
+
+# Tokens a chat template adds per message (role markers, separators), as OpenAI documents it.
+_TOKENS_PER_MESSAGE = 4
+# Characters per token of English prose for BPE tokenizers; non-ASCII text is counted per byte.
+_CHARS_PER_TOKEN = 3.0
+
+
+class Budget(NamedTuple):
+    """What is left of a task's caps. ``None`` means no cap."""
+
+    cost_usd: float | None = None
+    tokens: int | None = None
+
+
+class OutputAllowance(NamedTuple):
+    """How many output tokens a call may use on one deployment and what it would cost at most."""
+
+    output_tokens: int
+    projected_cost_usd: float
+    excluded_because: str  # '' when the deployment fits the budget
+
+
+def estimate_prompt_tokens(messages: Sequence[Any] | str | None) -> int:
+    """A quick, deliberately generous estimate of a prompt's token count (no tokenizer call)."""
+    if messages is None:
+        return 0
+    if isinstance(messages, str):
+        texts: list[str] = [messages]
+        count = 1
+    else:
+        texts = []
+        count = 0
+        for m in messages:
+            if isinstance(m, Mapping):
+                texts.append(ask_text(m.get("content")))
+                count += 1
+    tokens = 0
+    for t in texts:
+        tokens += math.ceil(len(t) / _CHARS_PER_TOKEN) if t.isascii() else len(t.encode())
+    return tokens + _TOKENS_PER_MESSAGE * count + 3
+
+
+def output_allowance(
+    *,
+    prompt_tokens: int,
+    requested_max_tokens: int | None,
+    input_cost_per_token: float,
+    output_cost_per_token: float,
+    max_context: int,
+    max_output_tokens: int | None,
+    budget: Budget,
+    min_output_tokens: int,
+) -> OutputAllowance:
+    """Output tokens a call may use on a deployment, its worst-case cost, and why it cannot run.
+
+    With ``requested_max_tokens`` the call must fit as asked. Without it the allowance is what the
+    deployment's output limit, its context window and the remaining token and cost budgets allow,
+    and it must reach ``min_output_tokens``.
+    """
+    prompt_cost = prompt_tokens * input_cost_per_token
+    if requested_max_tokens is not None:
+        out = requested_max_tokens
+        if budget.tokens is not None and prompt_tokens + out > budget.tokens:
+            return OutputAllowance(out, prompt_cost + out * output_cost_per_token,
+                                   f"token budget: {prompt_tokens} prompt + {out} max_tokens > {budget.tokens} left")
+        cost = prompt_cost + out * output_cost_per_token
+        if budget.cost_usd is not None and cost > budget.cost_usd:
+            return OutputAllowance(out, cost, f"cost budget: projected ${cost:.6f} > ${budget.cost_usd:.6f} left")
+        return OutputAllowance(out, cost, "")
+
+    out = max_context - prompt_tokens
+    if max_output_tokens is not None:
+        out = min(out, max_output_tokens)
+    if budget.tokens is not None:
+        out = min(out, budget.tokens - prompt_tokens)
+        if out < min_output_tokens:
+            return OutputAllowance(max(out, 0), prompt_cost,
+                                   f"token budget: {budget.tokens} left, prompt needs {prompt_tokens} "
+                                   f"+ {min_output_tokens} output")
+    if budget.cost_usd is not None and (input_cost_per_token or output_cost_per_token):
+        left = budget.cost_usd - prompt_cost
+        affordable = math.floor(left / output_cost_per_token) if output_cost_per_token else out
+        if left < 0 or affordable < min_output_tokens:
+            minimal = prompt_cost + min_output_tokens * output_cost_per_token
+            return OutputAllowance(max(min(out, affordable), 0), minimal,
+                                   f"cost budget: ${budget.cost_usd:.6f} left, a minimal call costs ${minimal:.6f}")
+        out = min(out, affordable)
+    return OutputAllowance(out, prompt_cost + out * output_cost_per_token, "")

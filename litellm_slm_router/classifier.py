@@ -1,0 +1,379 @@
+"""Task complexity classifier: a deterministic, offline read of a chat request.
+
+``TaskComplexityClassifier().assess(messages)`` returns an :class:`Assessment`:
+
+- ``score`` in [0, 1] grows with how much a strong model is needed. It is a logistic function
+  of a few features of the *newest user ask*: length, code, math, hard-reasoning and analysis
+  vocabulary, multi-step structure and constraints; quick look-ups and creative writing pull it
+  down. An earlier user turn can raise it a little (a follow-up inherits some of its topic);
+  system prompts and assistant turns are not read, so a long system prompt does not push every
+  request up.
+- ``complexity`` is ``critical`` when the ask instructs an irreversible or high-stakes action
+  (see :mod:`litellm_slm_router.lexicon`), otherwise the score's band.
+- ``signals`` name every feature that fired, so each assessment explains itself.
+
+Everything is compiled at import; a call does string methods, set intersections and at most
+three pre-compiled regex scans.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from litellm_slm_router import lexicon as lx
+from litellm_slm_router.complexity import TaskComplexity
+
+__all__ = ["Assessment", "ClassifierThresholds", "TaskComplexityClassifier", "ask_text"]
+
+
+class Assessment(BaseModel):
+    """What the classifier found in one request."""
+
+    model_config = ConfigDict(frozen=True)
+
+    complexity: TaskComplexity
+    score: float = Field(ge=0.0, le=1.0)
+    signals: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    words: int = 0
+
+
+class ClassifierThresholds(BaseModel):
+    """Score bands: below ``moderate`` is simple, below ``complex`` is moderate, else complex."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    moderate: float = Field(default=0.30, gt=0.0, lt=1.0)
+    complex: float = Field(default=0.55, gt=0.0, lt=1.0)
+
+
+# Punctuation becomes a space before splitting into words; apostrophes, hyphens inside words,
+# '+', '#', '$', '€', '£' and '/' are kept so that "c++", "c#", "$", "don't" and "two-factor" stay words.
+_SEPARATORS = str.maketrans({c: " " for c in "!\"%&()*,.:;<=>?@[\\]^`{|}~“”«»‘\t\n\r"} | {"’": "'"})
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_LIST_ITEM = re.compile(r"(?m)^\s*(?:[-*•]|\d+[.)])\s+")
+_CODE_SYMBOLS = re.compile(r"[{};]\s*$|=>|->|::|\(\)|==|!=|\bdef |\bfn |#include|</?\w+>", re.M)
+_SECRET = re.compile(
+    r"\bsk-[A-Za-z0-9_\-]{16,}|\bAKIA[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{20,}|\bxox[abposr]-[A-Za-z0-9-]{10,}"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----|\b(?:password|passwd|pwd|api[_-]?key|secret|token)\s*[:=]\s*\S{6,}",
+    re.I,
+)
+_SECRET_HINTS = ("sk-", "akia", "gh", "xox", "-----begin", "password", "passwd", "pwd", "key", "secret", "token")
+_SENTENCES = re.compile(r"[.!?;:]+(?:\s|$)|[\n。！？；]+")
+_TOKENS = re.compile(r"[^\s,()\[\]{}\"“”«»]+|,")
+_STRIP = "'\"`*_.:!?¿¡"
+_CONFIRMATIONS = lx._w("yes yep yeah ok okay sure proceed confirm confirmed approved approve go do it "
+                       "ja oui sí si sim")
+
+
+def ask_text(content: Any) -> str:
+    """The text of one message's ``content`` (a string or a list of typed parts)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for part in content:
+            if isinstance(part, str):
+                parts.append(part)
+            elif isinstance(part, Mapping):
+                text = part.get("text")
+                if isinstance(text, str):
+                    parts.append(text)
+        return "\n".join(parts)
+    return ""
+
+
+def _split_conversation(messages: Sequence[Any] | str | None) -> tuple[str, str, int]:
+    """(newest user ask, the user ask before it, number of earlier user turns)."""
+    if messages is None:
+        return "", "", 0
+    if isinstance(messages, str):
+        return messages, "", 0
+    user_texts: list[str] = []
+    fallback = ""
+    for message in messages:
+        if not isinstance(message, Mapping):
+            continue
+        role = message.get("role")
+        if role == "user":
+            user_texts.append(ask_text(message.get("content")))
+        elif role not in ("system", "developer") and not fallback:
+            fallback = ask_text(message.get("content"))
+    if not user_texts:
+        return fallback, "", 0
+    previous = user_texts[-2] if len(user_texts) > 1 else ""
+    return user_texts[-1], previous, len(user_texts) - 1
+
+
+class TaskComplexityClassifier:
+    """Deterministic, offline classifier of how much model a chat request needs."""
+
+    def __init__(self, thresholds: ClassifierThresholds | None = None) -> None:
+        self.thresholds = thresholds or ClassifierThresholds()
+        if self.thresholds.moderate >= self.thresholds.complex:
+            raise ValueError(
+                "classifier thresholds: 'moderate' must be below 'complex' "
+                f"(got moderate={self.thresholds.moderate}, complex={self.thresholds.complex})"
+            )
+
+    # ------------------------------------------------------------------ public API
+
+    def assess(self, messages: Sequence[Any] | str | None) -> Assessment:
+        """Assess a chat ``messages`` list (or a bare prompt string)."""
+        ask, previous, earlier_turns = _split_conversation(messages)
+        lower = ask.lower()
+        words = lower.translate(_SEPARATORS).split()
+        word_set = frozenset(words)
+        signals: list[str] = []
+        needs: list[str] = []
+        z = _need_logit(ask, lower, words, word_set, signals, needs)
+        if previous:
+            prev_lower = previous.lower()
+            prev_words = prev_lower.translate(_SEPARATORS).split()
+            prev_z = _need_logit(previous, prev_lower, prev_words, frozenset(prev_words), [], [])
+            if prev_z > z:
+                z += 0.4 * (prev_z - z)
+                signals.append(f"context:earlier_turns={earlier_turns}")
+        score = 1.0 / (1.0 + math.exp(-z))
+
+        actions = _critical_actions(ask, lower, word_set)
+        if not actions and previous and len(words) <= 8 and word_set & _CONFIRMATIONS:
+            prev_lower = previous.lower()
+            prev_set = frozenset(prev_lower.translate(_SEPARATORS).split())
+            if _critical_actions(previous, prev_lower, prev_set):
+                actions = ["confirms_previous_critical_ask"]
+        if actions:
+            signals.extend(f"critical:{a}" for a in actions)
+            return Assessment.model_construct(
+                complexity=TaskComplexity.CRITICAL,
+                score=round(max(score, 0.9), 4),
+                signals=tuple(signals),
+                needs=(*needs, "reasoning") if "reasoning" not in needs else tuple(needs),
+                words=len(words),
+            )
+        if score < self.thresholds.moderate:
+            level = TaskComplexity.SIMPLE
+        elif score < self.thresholds.complex:
+            level = TaskComplexity.MODERATE
+        else:
+            level = TaskComplexity.COMPLEX
+        return Assessment.model_construct(
+            complexity=level, score=round(score, 4), signals=tuple(signals), needs=tuple(needs),
+            words=len(words),
+        )
+
+    def assess_many(self, prompts: Iterable[Sequence[Any] | str]) -> list[Assessment]:
+        return [self.assess(p) for p in prompts]
+
+
+# ---------------------------------------------------------------------- score
+
+
+def _need_logit(
+    raw: str, lower: str, words: list[str], word_set: frozenset[str], signals: list[str], needs: list[str]
+) -> float:
+    n_words = len(words)
+    z = -1.7
+    # Length: log-scaled, saturating near 2,000 words.
+    length = min(max(math.log2(1 + n_words) - 3.0, 0.0) / 8.0, 1.0)
+    z += 1.5 * length
+    if n_words >= 60:
+        signals.append(f"length:{n_words}w")
+
+    # Code.
+    code_words = len(word_set & lx.CODE)
+    fenced = raw.count("```") // 2
+    symbols = len(_CODE_SYMBOLS.findall(raw)) if ("(" in raw or "{" in raw or ";" in raw or "=" in raw
+                                                  or "<" in raw or "#" in raw) else 0
+    code = min(code_words + 3 * fenced + min(symbols, 3), 6) / 6.0
+    if code:
+        z += 1.7 * code
+        signals.append(f"code:{code_words}w/{fenced}b/{symbols}s")
+        if code >= 0.34:
+            needs.append("code")
+
+    # Math: numbers, operators and quantity words.
+    numbers = len(_NUMBER.findall(raw)) if any(c.isdigit() for c in raw[:4000]) else 0
+    math_words = len(word_set & lx.MATH)
+    operators = sum(raw.count(op) for op in ("+", "^", "√", "∫", "×", "÷")) + ("=" in raw and numbers > 0)
+    math_feature = min(numbers, 8) / 8.0 * 0.7 + min(math_words, 5) / 5.0 * 0.6 + min(operators, 3) / 3.0 * 0.4
+    if math_feature >= 0.15:
+        z += 1.5 * math_feature
+        signals.append(f"math:{numbers}n/{math_words}w")
+        if math_feature >= 0.5:
+            needs.append("reasoning")
+
+    # Hard reasoning and analysis vocabulary.
+    hard = word_set & lx.HARD
+    if hard:
+        z += 2.2 * min(len(hard), 3) / 3.0
+        signals.append("hard:" + ",".join(sorted(hard)[:3]))
+        if "reasoning" not in needs:
+            needs.append("reasoning")
+    analytic = len(word_set & lx.ANALYTIC)
+    if analytic:
+        z += 0.9 * min(analytic, 3) / 3.0
+        signals.append(f"analysis:{analytic}")
+
+    # Structure: list items, several questions, step phrases, constraints.
+    items = len(_LIST_ITEM.findall(raw)) if "\n" in raw else 0
+    questions = raw.count("?")
+    steps = sum(1 for p in lx.MULTI_STEP_PHRASES if p in lower)
+    constraints = len(word_set & lx.CONSTRAINT)
+    structure = min(items + max(questions - 1, 0) + 2 * steps + constraints, 8) / 8.0
+    if structure:
+        z += 1.0 * structure
+        signals.append(f"structure:{items}i/{questions}q/{steps}p/{constraints}c")
+
+    # Pull-downs: short look-ups and greetings; creative writing.
+    if n_words <= 25 and (word_set & lx.SIMPLE or lower.startswith(lx.SIMPLE_OPENINGS)):
+        z -= 1.2
+        signals.append("lookup")
+    creative = len(word_set & lx.CREATIVE)
+    if creative:
+        z -= 0.9 * min(creative, 2) / 2.0
+        signals.append(f"creative:{creative}")
+    return z
+
+
+# ---------------------------------------------------------------------- critical
+
+
+def _critical_actions(raw: str, lower: str, word_set: frozenset[str]) -> list[str]:
+    """Irreversible or high-stakes actions the ask instructs, as ``kind(object)`` strings."""
+    found: list[str] = []
+    if any(h in lower for h in _SECRET_HINTS) and _SECRET.search(raw):
+        found.append("secret(in_prompt)")
+    gate = word_set & lx.RISK_VERB_SET
+    phrase_hit = [p for p in lx.RISK_PHRASES if p in lower]
+    if gate or phrase_hit:
+        for sentence in _SENTENCES.split(lower):
+            if sentence:
+                _scan_sentence(sentence, found)
+    if not lower.isascii():
+        _scan_cjk(lower, found)
+    return found
+
+
+def _opening(tokens: list[str]) -> str:
+    """Classify a sentence's opening: 'ask', 'do', 'write' or '' (a plain instruction or statement)."""
+    i = 0
+    while i < len(tokens) and (tokens[i] in lx.FILLERS or tokens[i] == ","):
+        i += 1
+    if i >= len(tokens):
+        return ""
+    first = tokens[i]
+    second = tokens[i + 1] if i + 1 < len(tokens) else ""
+    third = tokens[i + 2] if i + 2 < len(tokens) else ""
+    pair = (first, second)
+    if pair in lx.DO_BIGRAMS:
+        return "do"
+    if pair in lx.ASK_BIGRAMS:
+        if first in ("i", "i'd") and third not in ("to", "know", "understand", "learn"):
+            return ""
+        if first == "show" and third not in ("how", "what", "why", "which"):
+            return "write"
+        return "ask"
+    if first in lx.ASK_OPENERS or first in lx.ASK_MODAL_FIRST:
+        return "ask"
+    if first in lx.WRITE_VERBS:
+        return "write"
+    return ""
+
+
+def _scan_sentence(sentence: str, found: list[str]) -> None:
+    tokens = [t for t in (raw.strip(_STRIP) for raw in _TOKENS.findall(sentence)) if t]
+    if not tokens:
+        return
+    frame = _opening(tokens)
+    if frame == "ask":
+        return
+    sentence_text = " " + " ".join(tokens) + " "
+    # A request to write code or a document is not an action, unless it also says to run it.
+    if frame == "write" and lx.ARTEFACTS.intersection(tokens) and not lx.EXECUTE_VERBS.intersection(tokens):
+        return
+    # Clauses end at commas and clause-break words; negation and "if" reach to the clause's end.
+    clauses: list[list[str]] = [[]]
+    for t in tokens:
+        if t == "," or t in lx.CLAUSE_BREAKS:
+            clauses.append([])
+        else:
+            clauses[-1].append(t)
+    for clause in clauses:
+        if not clause or clause[0] in lx.HYPOTHETICAL:
+            continue
+        clause_text = " " + " ".join(clause) + " "
+        verbs: list[tuple[int, tuple[str, ...]]] = [
+            (j, lx.RISK_VERBS[t]) for j, t in enumerate(clause) if t in lx.RISK_VERBS
+        ]
+        for phrase, kinds in lx.RISK_PHRASES.items():
+            at = clause_text.find(" " + phrase + " ")
+            if at >= 0:
+                verbs.append((clause_text.count(" ", 0, at), kinds))
+        if not verbs:
+            continue
+        negated_from = next(
+            (j for j, t in enumerate(clause) if t in lx.NEGATIONS or t.endswith("n't")), len(clause)
+        )
+        for position, kinds in verbs:
+            if position > negated_from:
+                continue
+            for kind in kinds:
+                obj = _object_for(kind, clause, clause_text, sentence_text)
+                action = f"{kind}({obj})"
+                if obj and action not in found:
+                    found.append(action)
+
+
+def _object_for(kind: str, clause: list[str], clause_text: str, sentence_text: str) -> str:
+    """The object that makes ``kind`` dangerous in this clause, or '' when there is none."""
+    tokens = set(clause)
+    if kind == lx.DEPLOY:
+        sentence_tokens = set(sentence_text.split())
+        hit = sentence_tokens & lx.RISK_OBJECTS[kind]
+        if hit:
+            return sorted(hit)[0]
+        for phrase in lx.RISK_OBJECT_PHRASES[kind]:
+            if phrase in sentence_text:
+                return phrase
+        # "deploy" itself means production unless a harmless target is named.
+        if tokens & {"deploy", "deploye", "deployen", "déploie", "déployez", "déployer", "despliega",
+                     "desplegar", "implante", "implantar", "deploya", "rollout"} or " roll out " in clause_text:
+            if not sentence_tokens & lx.NON_PROD_TARGETS:
+                return "production(implied)"
+        return ""
+    if kind == lx.DELETE and tokens & lx.HARMLESS_DELETE_OBJECTS and not tokens & {"prod", "production"}:
+        return ""
+    hit = tokens & lx.RISK_OBJECTS[kind]
+    if kind == lx.MONEY and not hit and any(c in clause_text for c in "$€£¥"):
+        return "amount"
+    if hit:
+        return sorted(hit)[0]
+    for phrase in lx.RISK_OBJECT_PHRASES[kind]:
+        if phrase in clause_text:
+            return phrase
+    return ""
+
+
+def _scan_cjk(lower: str, found: list[str]) -> None:
+    for sentence in _SENTENCES.split(lower):
+        if not sentence or sentence.isascii():
+            continue
+        if any(a in sentence for a in lx.CJK_ASK):
+            continue
+        for verb, kind in lx.CJK_RISK_VERBS.items():
+            pos = sentence.find(verb)
+            if pos < 0:
+                continue
+            if any(0 <= sentence.find(n) < pos for n in lx.CJK_NEGATIONS):
+                continue
+            obj = next((o for o in lx.CJK_OBJECTS[kind] if o in sentence and o != verb), "")
+            if obj:
+                action = f"{kind}({obj})"
+                if action not in found:
+                    found.append(action)

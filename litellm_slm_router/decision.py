@@ -1,0 +1,128 @@
+"""Decision records: what was chosen, from what, and why, in a form that can be replayed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from litellm_slm_router.catalogue import ModelOption
+from litellm_slm_router.complexity import TaskComplexity
+
+__all__ = ["CandidateVerdict", "DecisionLog", "RoutingDecision", "input_digest"]
+
+logger = logging.getLogger("litellm_slm_router.decisions")
+
+
+class CandidateVerdict(BaseModel):
+    """One candidate deployment and why it was or was not chosen."""
+
+    model_config = ConfigDict(frozen=True)
+
+    option: ModelOption
+    eligible: bool
+    reason: str
+    latency_s: float
+    output_tokens: int
+    projected_cost_usd: float
+
+    @property
+    def name(self) -> str:
+        return self.option.model
+
+
+class RoutingDecision(BaseModel):
+    """Recorded decision of the router (the seed's record, with everything needed to replay it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    timestamp: float = 0.0
+    task_id: str | None = None
+    model_group: str
+    input_digest: str = ""
+    input_text: str | None = None
+    complexity: TaskComplexity
+    score: float
+    signals: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    policy: dict[str, Any]
+    policy_digest: str
+    prompt_tokens: int
+    requested_max_tokens: int | None = None
+    budget_cost_usd: float | None = None
+    budget_tokens: int | None = None
+    candidates: tuple[CandidateVerdict, ...]
+    selected_deployment_id: str
+    selected_model: str
+    reason: str
+    max_tokens: int
+    estimated_cost: float
+
+    @property
+    def selected_model_spec(self) -> str:
+        return self.selected_model
+
+    def summary(self) -> str:
+        return (f"{self.complexity.value} (score {self.score:.2f}) -> {self.selected_model} "
+                f"[{self.model_group}] ~${self.estimated_cost:.6f}: {self.reason}")
+
+
+def input_digest(text: str) -> str:
+    """Digest of a request's routed text, recorded instead of the text itself."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+class DecisionLog:
+    """Where decisions go: a bounded in-memory list, ``logging``, and optionally a JSON-lines file."""
+
+    def __init__(self, maxlen: int = 1000, path: str | Path | None = None) -> None:
+        self._recent: deque[RoutingDecision] = deque(maxlen=maxlen)
+        self.path = Path(path) if path else None
+        self._file = None
+        self._lock = threading.Lock()
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("a", encoding="utf-8", buffering=1)
+
+    def record(self, decision: RoutingDecision) -> None:
+        self._recent.append(decision)
+        if logger.isEnabledFor(logging.INFO):
+            logger.info("slm-router %s", decision.summary())
+        if self._file is not None:
+            line = decision.model_dump_json() + "\n"
+            with self._lock:
+                self._file.write(line)
+
+    @property
+    def decisions(self) -> list[RoutingDecision]:
+        return list(self._recent)
+
+    def __iter__(self) -> Iterator[RoutingDecision]:
+        return iter(list(self._recent))
+
+    def __len__(self) -> int:
+        return len(self._recent)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def read_decisions(lines: Iterable[str]) -> Iterator[tuple[int, RoutingDecision | None, str]]:
+    """Parse JSON-lines decisions: (line number, decision or None, error message)."""
+    for number, line in enumerate(lines, start=1):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            yield number, RoutingDecision.model_validate(json.loads(line)), ""
+        except Exception as exc:  # a bad line is reported, never fatal
+            yield number, None, f"line {number}: not a decision record ({exc.__class__.__name__}: {exc})"

@@ -1,0 +1,37 @@
+"""Errors a user can meet. Each message says what was wrong and how to fix it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from litellm_slm_router.decision import CandidateVerdict
+
+
+class SLMRouterError(Exception):
+    """Base class of the plugin's errors."""
+
+
+class ConfigError(SLMRouterError, ValueError):
+    """A plugin setting is invalid. The message names the key and the fix."""
+
+
+class NoCapableDeploymentError(SLMRouterError):
+    """No deployment of a managed group satisfies the task's constraints.
+
+    ``verdicts`` lists every candidate with the constraint that excluded it.
+    """
+
+    def __init__(self, model_group: str, complexity: str, verdicts: Sequence[CandidateVerdict], hint: str = ""):
+        self.model_group = model_group
+        self.complexity = complexity
+        self.verdicts = list(verdicts)
+        lines = "; ".join(f"{v.name}: {v.reason}" for v in self.verdicts) or "the group has no deployments"
+        message = (
+            f"slm-router: no deployment of model group '{model_group}' can take this {complexity} task "
+            f"({lines})."
+        )
+        if hint:
+            message += " " + hint
+        super().__init__(message)

@@ -1,0 +1,375 @@
+"""Word lists the classifier reads: pure data, turned into frozensets once at import.
+
+Two kinds of list live here:
+
+- *need* lists feed the continuous score (how much a strong model helps): code, math,
+  hard-reasoning and analysis vocabulary push it up; greetings, look-ups and creative
+  writing pull it down.
+- *risk* lists feed the critical-action detector. A risky verb alone never makes a task
+  critical: it must be an instruction (not a question, a hypothetical, a negation or a request
+  to write code), and its clause must name an object of the same kind (a table, production,
+  an amount of money, a secret, admin rights, a security control).
+
+English, German, French, Spanish, Portuguese and Italian are covered by word lists; Chinese
+and Japanese by substrings.
+"""
+
+from __future__ import annotations
+
+
+def _w(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# ---------------------------------------------------------------- need (score) lists
+
+HARD = _w(
+    """
+    prove proof proofs theorem lemma corollary derive derivation rigorous rigorously formally
+    induction contradiction asymptotic asymptotically architecture architect scalable scalability
+    distributed concurrency concurrent deadlock deadlocks tradeoff tradeoffs trade-off trade-offs
+    threat vulnerability vulnerabilities exploit exploits cryptographic cryptography eigenvalue
+    eigenvalues polynomial polynomials combinatorics combinatorial counterexample optimal optimize
+    optimise optimization optimisation microservices sharding replication fault-tolerant
+    consensus invariant invariants np-hard heuristic heuristics lagrangian integral integrals
+    differential stochastic bayesian regression gradient convergence converge proofread-free
+    dijkstra dynamic-programming memoization amortized complexity riddle puzzle paradox
+    """
+)
+
+ANALYTIC = _w(
+    """
+    analyze analyse analysis analyzing analysing compare comparison contrast evaluate evaluation
+    assess assessment justify implications implication consequences critique critically pros cons
+    strategy strategies plan planning reasoning argument arguments hypothesis evidence investigate
+    diagnose debug refactor implement implementation algorithm algorithms recursion recursive
+    probability probabilities equation equations inequality solve calculate compute computing
+    estimate deduce infer logic logical why design designing tradeoff approach approaches
+    explain explanation mechanism mechanisms cause causes impact effects alternatives
+    """
+)
+
+CODE = _w(
+    """
+    python javascript typescript java rust golang c++ c# kotlin swift ruby php scala haskell sql
+    bash shell powershell regex function functions def class classes method methods api apis
+    endpoint endpoints json yaml html css http async await thread threads threading compile
+    compiler exception exceptions traceback stacktrace bug bugs unittest pytest docker kubernetes
+    query queries script scripts code snippet library module package dataframe pandas numpy react
+    django flask fastapi node npm git variable variables loop loops array arrays dict dictionary
+    string strings integer null pointer segfault recursion lambda struct enum interface runtime
+    typeerror valueerror nullpointerexception import return boolean iterator generator decorator
+    schema migration orm cli repo pull commit linter refactor unit
+    """
+)
+
+MATH = _w(
+    """
+    total each per percent percentage times twice half third quarter remaining left average
+    ratio rate sum difference product fraction profit discount interest costs price prices speed
+    distance hours minutes altogether fewer calculate compute solve equation equations integer
+    integers divisible remainder probability area perimeter volume radius triangle square cube
+    sqrt math mathematics arithmetic multiply divide subtract minus plus
+    """
+)
+
+SIMPLE = _w(
+    """
+    hi hello hey thanks thank define definition meaning synonym synonyms antonym capital spell
+    spelling joke translate translation rephrase paraphrase typo typos grammar tldr hallo bonjour
+    hola ciao olá merci gracias danke grazie obrigado
+    """
+)
+
+CREATIVE = _w(
+    """
+    poem poems haiku story stories blog essay song lyrics limerick slogan tweet email letter speech
+    roleplay role-play pretend imagine persuasive character characters dialogue sonnet tagline
+    catchy headline narrative fictional fiction novel rap verse rhyme anecdote travel
+    """
+)
+
+CONSTRAINT = _w(
+    """
+    must exactly least most without ensure every only limit constraint constraints requirement
+    requirements format words sentences paragraphs bullet bullets maximum minimum including
+    handle support edge cases should
+    """
+)
+
+# Openings that make a prompt a quick look-up when it is short.
+SIMPLE_OPENINGS = ("what is ", "what's ", "who is ", "who was ", "when was ", "when did ", "where is ",
+                   "define ", "translate ", "how do you say ", "what does ")
+
+# Phrases that mark step-by-step or multi-part work.
+MULTI_STEP_PHRASES = ("step by step", "step-by-step", "first,", "then ", "finally", "and then",
+                      "for each", "edge case", "how many", "how much", "time complexity", "big-o",
+                      "big o", "race condition", "in detail", "trade-off", "tradeoff")
+
+
+# ---------------------------------------------------------------- risk (critical) lists
+
+# Verbs (imperative/infinitive forms only: past tenses describe, they do not instruct),
+# mapped to the kind of harm they can do.
+DELETE = "delete"
+DEPLOY = "deploy"
+MONEY = "money"
+SECRET = "secret"
+ADMIN = "admin"
+SECURITY = "security"
+
+_RISK_VERB_TEXT = {
+    DELETE: """
+        delete drop truncate wipe purge erase destroy remove rm nuke obliterate shred clear
+        overwrite reset
+        lösche löschen lösch entferne entfernen leere leeren droppe vernichte
+        supprime supprimez supprimer efface effacez effacer détruis détruisez vide videz
+        elimina eliminar elimine borra borrar borre suprime suprimir vacía vacia
+        apague apagar apaga exclua excluir exclui remova remover deleta deletar
+        eliminare cancella cancellare rimuovi rimuovere svuota
+        """,
+    DEPLOY: """
+        deploy release ship rollout push publish promote launch
+        deploye deployen ausrollen veröffentliche veröffentlichen
+        déploie déployez déployer publie publiez
+        despliega desplegar despliegue publica publicar lanza
+        implante implantar publique publicar implanta
+        rilascia rilasciare distribuisci deploya pubblica pubblicare
+        """,
+    MONEY: """
+        transfer wire send pay refund charge withdraw move deposit payout remit reimburse
+        überweise überweisen zahle zahlen bezahle bezahlen sende
+        vire virer transfère transférez transférer paye payez payer rembourse remboursez envoie
+        transfiere transferir paga pagar envía envia reembolsa reembolsar
+        transfira pague envie reembolse
+        trasferisci trasferire bonifica paga pagare invia rimborsa
+        """,
+    SECRET: """
+        rotate revoke reset share send print show reveal display dump export expose leak paste
+        store save commit use email post upload output echo cat give change login set
+        zeige zeig teile sende ändere rotiere speichere verwende nutze
+        affiche partage envoie change utilise
+        muestra comparte envía cambia rota usa guarda
+        mostre compartilhe envie troque use salve
+        mostra condividi invia cambia usa salva
+        """,
+    ADMIN: """
+        grant give assign make add promote elevate escalate
+        gib gebe erteile vergib mache
+        donne donnez accorde accordez attribue
+        otorga concede da asigna dale
+        conceda dê atribua
+        concedi dai assegna
+        """,
+    SECURITY: """
+        disable deactivate bypass skip remove stop kill open weaken circumvent turn switch
+        deaktiviere deaktivieren schalte abschalten umgehe
+        désactive désactivez désactiver contourne
+        desactiva desactivar deshabilita deshabilitar
+        desative desativar desabilite desabilitar
+        disattiva disattivare disabilita disabilitare
+        """,
+}
+
+RISK_VERBS: dict[str, tuple[str, ...]] = {}
+for _kind, _text in _RISK_VERB_TEXT.items():
+    for _verb in _text.split():
+        RISK_VERBS[_verb] = (*RISK_VERBS.get(_verb, ()), _kind)
+RISK_VERB_SET = frozenset(RISK_VERBS)
+
+# Multi-word risky verbs, checked as substrings of the lowered text.
+RISK_PHRASES: dict[str, tuple[str, ...]] = {
+    "turn off": (SECURITY,),
+    "switch off": (SECURITY,),
+    "shut off": (SECURITY,),
+    "roll out": (DEPLOY,),
+    "go live": (DEPLOY,),
+    "log in": (SECRET,),
+    "sign in": (SECRET,),
+    "drop table": (DELETE,),
+    "drop database": (DELETE,),
+    "truncate table": (DELETE,),
+    "delete from": (DELETE,),
+    "rm -rf": (DELETE,),
+    "force push": (DEPLOY,),
+    "push --force": (DEPLOY,),
+    "mets en production": (DEPLOY,),
+}
+
+# Objects that make a verb dangerous, per kind. Single words...
+RISK_OBJECTS: dict[str, frozenset[str]] = {
+    DELETE: _w(
+        """
+        table tables database databases db dbs schema schemas records record rows row data dataset
+        datasets customers customer users user accounts account bucket buckets backup backups
+        snapshot snapshots logs collection collections index indices indexes cluster clusters repo
+        repos repository repositories branch branches files file folder folders directory
+        directories volume volumes disk disks partition namespace namespaces instance instances
+        server servers vm vms prod production everything emails messages orders invoices
+        transactions history s3 / * entries documents keyspace topic topics
+        tabelle tabellen datenbank datenbanken daten datensätze kunden konten dateien backup
+        produktion kundendaten
+        base données enregistrements clients comptes fichiers sauvegardes
+        tabla tablas datos registros clientes cuentas archivos copias producción
+        tabela tabelas banco dados contas arquivos produção
+        tabella tabelle dati clienti file produzione
+        """
+    ),
+    DEPLOY: _w(
+        """
+        prod production live main master customers everyone store
+        produktion produktiv produktivsystem
+        prodution mise
+        producción produccion
+        produção producao
+        produzione
+        """
+    ),
+    MONEY: _w(
+        """
+        $ € £ ¥ usd eur gbp dollars dollar euros euro pounds funds money payment payments invoice
+        invoices iban swift btc bitcoin eth crypto wallet salary payroll bank
+        geld konto überweisung
+        argent compte virement
+        dinero cuenta fondos
+        dinheiro reais conta fundos
+        soldi conto fondi
+        """
+    ),
+    SECRET: _w(
+        """
+        password passwords passwd passphrase credential credentials secret secrets apikey api_key
+        token tokens .env
+        passwort kennwort zugangsdaten schlüssel
+        identifiants clé clés
+        contraseña credenciales clave claves
+        senha credenciais chave chaves
+        credenziali chiave chiavi
+        """
+    ),
+    ADMIN: _w(
+        """
+        admin admins administrator administrators root superuser sudo sudoers owner owners
+        privileges privilege adminrechte administratorrechte administrateur administrador
+        administradores amministratore amministratori
+        """
+    ),
+    SECURITY: _w(
+        """
+        mfa 2fa two-factor firewall antivirus tls ssl verification authentication auth encryption
+        selinux apparmor waf edr csp defender audit logging monitoring
+        zwei-faktor verschlüsselung authentifizierung
+        pare-feu authentification chiffrement
+        cortafuegos autenticación cifrado
+        autenticação criptografia
+        autenticazione crittografia
+        """
+    ),
+}
+# ...and phrases (substrings of the clause).
+RISK_OBJECT_PHRASES: dict[str, tuple[str, ...]] = {
+    DELETE: (),
+    DEPLOY: ("app store", "play store", "all users", "en producción", "em produção", "in produzione"),
+    MONEY: (),
+    SECRET: ("api key", "private key", "ssh key", "access key", "secret key", "mot de passe"),
+    ADMIN: ("full access", "admin rights", "admin access", "owner role", "admin role"),
+    SECURITY: ("two factor", "audit log", "security group", "rate limit", "branch protection",
+               "certificate check", "cert verification"),
+}
+
+# Targets that make a deploy harmless.
+NON_PROD_TARGETS = _w("staging stage dev development test testing sandbox local localhost preview qa "
+                      "demo branch feature")
+
+# Data objects that are not data for the purpose of harm (text edits, caches).
+HARMLESS_DELETE_OBJECTS = _w("cache caches comma commas paragraph sentence word words line lines "
+                             "whitespace duplicates typo typos formatting screen console")
+
+# Sentence openings that ask *about* something rather than instruct.
+ASK_OPENERS = _w(
+    """
+    how what what's whats why when where which who whom whose is are was were does did explain
+    describe teach summarize summarise define compare difference
+    wie was warum wieso weshalb wann welche welcher welches erkläre erklär erklären beschreibe
+    comment pourquoi quoi qu'est-ce quel quelle quels quelles explique expliquez décris
+    cómo como qué que cuál cual cuáles explica explícame explique describe
+    porquê quais qual explica explique descreva
+    come perché perche cosa che quale quali spiega spiegami descrivi
+    """
+)
+# Two-word openings that ask (checked on the first two tokens).
+ASK_BIGRAMS = frozenset(
+    {
+        ("can", "i"), ("could", "i"), ("should", "i"), ("can", "we"), ("could", "we"), ("should", "we"),
+        ("may", "i"), ("do", "i"), ("do", "we"), ("do", "you"), ("would", "it"), ("will", "it"),
+        ("tell", "me"), ("show", "me"), ("help", "me"), ("teach", "me"), ("walk", "me"),
+        ("i", "wonder"), ("i'm", "curious"), ("im", "curious"), ("i", "want"), ("i'd", "like"),
+        ("kann", "ich"), ("soll", "ich"), ("sollte", "ich"), ("sollten", "wir"), ("puis-je", "vraiment"),
+        ("est-ce", "que"), ("puedo", "yo"), ("debo", "yo"), ("posso", "io"), ("devo", "io"),
+    }
+)
+# "i want to know how", "i'd like to understand": the bigram asks only with one of these after it.
+ASK_FOLLOWERS = _w("know understand learn understand? see")
+# First words that ask when the second word is a pronoun of the speaker ("puedo borrar...").
+ASK_MODAL_FIRST = _w("puedo debo posso devo kann soll sollte puis-je dois-je devrais-je")
+# Openings that make the rest a request to act.
+DO_BIGRAMS = frozenset(
+    {
+        ("can", "you"), ("could", "you"), ("would", "you"), ("will", "you"), ("please", "can"),
+        ("i", "need"), ("you", "must"), ("you", "should"), ("go", "ahead"),
+    }
+)
+# Clause openings that make the clause hypothetical.
+HYPOTHETICAL = _w("if suppose supposing hypothetically imagine assuming assume wenn falls si supongamos "
+                  "se supponiamo")
+# Words that negate the instruction that follows in the same clause.
+NEGATIONS = _w(
+    """
+    not don't dont never without avoid no don’t mustn't shouldn't refrain neither nor cannot can't
+    nicht kein keine keinen niemals ohne ne pas n' jamais sans nunca sin não nao sem non mai senza
+    """
+)
+# Words that end a negation's or a hypothetical's reach.
+CLAUSE_BREAKS = _w("but just only instead then rather otherwise aber sondern nur stattdessen mais "
+                   "seulement juste plutôt pero sino solo sólo mas apenas ma invece soltanto")
+# First words of a request to *write* something (code, a doc) rather than to act.
+WRITE_VERBS = _w("write create generate draft give make produce build show outline document "
+                 "schreibe erstelle écris écrivez crée escribe crea genera escreva crie scrivi")
+# Nouns that make a write request a request for an artefact, not an action.
+ARTEFACTS = _w(
+    """
+    script scripts function functions query queries command commands program code snippet playbook
+    migration cron job sql bash terraform yaml workflow pipeline guide tutorial doc docs
+    documentation runbook checklist policy post article example examples explanation test tests
+    procedure plan proposal template skript funktion abfrage befehl fonction requête commande
+    función consulta comando função consulta funzione
+    """
+)
+# After an artefact request, these make it an action again ("... and run it").
+EXECUTE_VERBS = _w("run execute apply trigger launch ausführen führe exécute exécutez ejecuta ejecutar "
+                   "execute executar esegui eseguire")
+# Politeness and urgency words that are skipped when finding a sentence's opening.
+FILLERS = _w("ok okay so hey hi please pls plz now also and then right alright well bitte "
+             "jetzt d'accord ahora vale agora ora adesso allora por favor per favore s'il vous plaît plait te")
+
+# Chinese and Japanese, matched as substrings.
+CJK_RISK_VERBS: dict[str, str] = {
+    "删除": DELETE, "删掉": DELETE, "清空": DELETE, "删": DELETE, "削除": DELETE, "消去": DELETE,
+    "部署": DEPLOY, "上线": DEPLOY, "发布": DEPLOY, "デプロイ": DEPLOY, "リリース": DEPLOY,
+    "转账": MONEY, "汇款": MONEY, "支付": MONEY, "送金": MONEY, "振り込": MONEY, "振込": MONEY,
+    "密码": SECRET, "密钥": SECRET, "パスワード": SECRET, "秘密鍵": SECRET,
+    "管理员权限": ADMIN, "管理者権限": ADMIN,
+    "禁用": SECURITY, "关闭防火墙": SECURITY, "無効化": SECURITY, "無効に": SECURITY,
+}
+CJK_OBJECTS: dict[str, tuple[str, ...]] = {
+    DELETE: ("数据库", "表", "记录", "数据", "用户", "备份", "データベース", "テーブル", "データ", "レコード",
+             "バックアップ", "ユーザー"),
+    DEPLOY: ("生产", "正式环境", "线上", "本番"),
+    MONEY: ("元", "美元", "欧元", "账户", "円", "ドル", "口座"),
+    SECRET: ("密码", "密钥", "パスワード", "秘密鍵", "令牌", "トークン"),
+    ADMIN: ("管理员", "管理者", "root"),
+    SECURITY: ("防火墙", "双因素", "认证", "ファイアウォール", "二要素", "認証", "暗号化"),
+}
+CJK_ASK = ("如何", "怎么", "怎样", "为什么", "什么是", "是什么", "吗", "？", "?", "どうやって", "どうすれば",
+           "方法", "なぜ", "とは", "ですか", "でしょうか")
+CJK_NEGATIONS = ("不要", "别", "不用", "しないで", "ないでください", "しないでください")

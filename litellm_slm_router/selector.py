@@ -1,0 +1,184 @@
+"""Selector: a pure function from (assessment, candidates, policy, remaining budget) to a decision.
+
+Rules, in order:
+
+1. Exclude a candidate when it is cloud and ``allow_cloud_fallback`` is false; when it cannot
+   handle the task's complexity (``max_complexity``) or lacks a capability the task needs;
+   when its context window cannot hold the prompt plus the output; when its latency exceeds
+   ``max_latency_per_call_s``; when the remaining task budget cannot pay for it.
+2. Rank the rest: local first (with ``prefer_local``), the policy's ``local_model`` /
+   ``cloud_model`` first within their tier, then the smallest, the cheaper, the faster.
+3. When nothing qualifies but a zero-cost local candidate was held back only by its capability
+   while paid ones were held back by the budget, route there: ``budget_exceeded: forced local``.
+4. Otherwise raise :class:`NoCapableDeploymentError` naming each candidate's exclusion.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from litellm_slm_router.budget import Budget, output_allowance
+from litellm_slm_router.catalogue import ModelOption
+from litellm_slm_router.classifier import Assessment
+from litellm_slm_router.decision import CandidateVerdict, RoutingDecision
+from litellm_slm_router.errors import NoCapableDeploymentError
+from litellm_slm_router.policy import RoutingPolicy
+
+__all__ = ["FORCED_LOCAL", "PolicyView", "select"]
+
+FORCED_LOCAL = "budget_exceeded: forced local"
+_NO_BUDGET = Budget(None, None)
+
+
+class PolicyView:
+    """A policy with its record form and digest computed once (decisions reference them)."""
+
+    __slots__ = ("as_dict", "digest", "policy")
+
+    def __init__(self, policy: RoutingPolicy) -> None:
+        self.policy = policy
+        self.as_dict: dict[str, Any] = policy.model_dump()
+        self.digest = policy.digest()
+
+
+def select(
+    assessment: Assessment,
+    candidates: Sequence[ModelOption],
+    policy: RoutingPolicy | PolicyView,
+    budget: Budget | None = None,
+    *,
+    model_group: str = "",
+    prompt_tokens: int = 0,
+    requested_max_tokens: int | None = None,
+    observed_latency: Mapping[str, float] | None = None,
+    task_id: str | None = None,
+    input_digest: str = "",
+    input_text: str | None = None,
+    timestamp: float = 0.0,
+) -> RoutingDecision:
+    """Choose the smallest capable deployment; see the module docstring for the rules."""
+    view = policy if isinstance(policy, PolicyView) else PolicyView(policy)
+    pol = view.policy
+    budget = budget or _NO_BUDGET
+    need = assessment.complexity
+    need_rank = need.rank
+    needs = assessment.needs if need_rank >= 1 else ()
+    latency_cap = pol.max_latency_per_call_s
+    min_out = pol.min_output_tokens
+
+    rows: list[tuple[tuple[Any, ...], ModelOption, float, int, float]] = []
+    verdicts: dict[str, tuple[bool, str, float, int, float]] = {}
+    forced: list[tuple[tuple[Any, ...], ModelOption, float, int, float]] = []
+    budget_blocked = False
+    for opt in candidates:
+        latency = opt.avg_latency_s
+        if observed_latency:
+            latency = observed_latency.get(opt.deployment_id, latency)
+        allowance = output_allowance(
+            prompt_tokens=prompt_tokens,
+            requested_max_tokens=requested_max_tokens,
+            input_cost_per_token=opt.input_cost_per_token,
+            output_cost_per_token=opt.output_cost_per_token,
+            max_context=opt.max_context,
+            max_output_tokens=opt.max_output_tokens,
+            budget=budget,
+            min_output_tokens=min_out,
+        )
+        out, cost = allowance.output_tokens, allowance.projected_cost_usd
+        capability = ""
+        if opt.max_complexity.rank < need_rank:
+            capability = f"not capable: handles up to {opt.max_complexity.value}, task is {need.value}"
+        elif needs and opt.capabilities is not None and not set(needs).issubset(opt.capabilities):
+            capability = "not capable: lacks capability " + ",".join(n for n in needs if n not in opt.capabilities)
+        if not opt.is_local and not pol.allow_cloud_fallback:
+            reason = "cloud not allowed (policy.allow_cloud_fallback is false)"
+        elif prompt_tokens + (requested_max_tokens or min_out) > opt.max_context:
+            reason = (f"context window: {prompt_tokens} prompt + {requested_max_tokens or min_out} output "
+                      f"tokens > {opt.max_context}")
+        elif latency_cap is not None and latency > latency_cap:
+            reason = f"latency: {latency:.2f}s > max_latency_per_call_s {latency_cap:g}s"
+        elif allowance.excluded_because:
+            reason = allowance.excluded_because
+            budget_blocked = budget_blocked or not capability
+        else:
+            reason = capability
+        capability_only = bool(capability) and reason == capability
+        preferred = pol.local_model if opt.is_local else pol.cloud_model
+        key = (
+            0 if (opt.is_local or not pol.prefer_local) else 1,
+            0 if preferred and opt.matches(preferred) else 1,
+            opt.size_b if opt.size_b is not None else math.inf,
+            cost,
+            latency,
+            opt.deployment_id,
+        )
+        row = (key, opt, latency, out, cost)
+        if not reason:
+            rows.append(row)
+        elif capability_only and opt.is_local and cost == 0.0:
+            forced.append(row)
+        verdicts[opt.deployment_id] = (False, reason, latency, out, cost)
+
+    rows.sort(key=lambda r: r[0])
+    if rows:
+        chosen = rows[0]
+        if chosen[1].is_local:
+            reason = f"complexity={need.value}: smallest capable local deployment"
+        elif any(o.is_local for o in candidates):
+            reason = f"complexity={need.value}: no local deployment qualifies, cloud fallback"
+        else:
+            reason = f"complexity={need.value}: smallest capable deployment"
+        for rank, row in enumerate(rows[1:], start=2):
+            verdicts[row[1].deployment_id] = (True, f"eligible, ranked {rank}", row[2], row[3], row[4])
+    elif forced and budget_blocked:
+        # The seed's behaviour: when the budget rules out every capable deployment, run locally.
+        forced.sort(key=lambda r: (-r[1].max_complexity.rank, 0 if pol.local_model and r[1].matches(
+            pol.local_model) else 1, -(r[1].size_b or 0.0), r[1].deployment_id))
+        chosen = forced[0]
+        reason = FORCED_LOCAL
+    else:
+        hint = ""
+        if budget_blocked:
+            hint = ("The task's remaining budget rules out the capable deployments; raise "
+                    "policy.max_cost_per_task_usd / max_tokens_per_task or lower max_tokens.")
+        elif not pol.allow_cloud_fallback and any(not o.is_local for o in candidates):
+            hint = "Set policy.allow_cloud_fallback: true or raise a local deployment's max_complexity."
+        raise NoCapableDeploymentError(
+            model_group, need.value,
+            [_verdict(o, verdicts[o.deployment_id]) for o in candidates],
+            hint,
+        )
+    chosen_opt = chosen[1]
+    verdicts[chosen_opt.deployment_id] = (True, "selected" if reason != FORCED_LOCAL else FORCED_LOCAL,
+                                          chosen[2], chosen[3], chosen[4])
+    return RoutingDecision.model_construct(
+        timestamp=timestamp,
+        task_id=task_id,
+        model_group=model_group,
+        input_digest=input_digest,
+        input_text=input_text,
+        complexity=need,
+        score=assessment.score,
+        signals=assessment.signals,
+        needs=assessment.needs,
+        policy=view.as_dict,
+        policy_digest=view.digest,
+        prompt_tokens=prompt_tokens,
+        requested_max_tokens=requested_max_tokens,
+        budget_cost_usd=budget.cost_usd,
+        budget_tokens=budget.tokens,
+        candidates=tuple(_verdict(o, verdicts[o.deployment_id]) for o in candidates),
+        selected_deployment_id=chosen_opt.deployment_id,
+        selected_model=chosen_opt.model,
+        reason=reason,
+        max_tokens=chosen[3],
+        estimated_cost=chosen[4],
+    )
+
+
+def _verdict(option: ModelOption, v: tuple[bool, str, float, int, float]) -> CandidateVerdict:
+    return CandidateVerdict.model_construct(
+        option=option, eligible=v[0], reason=v[1], latency_s=v[2], output_tokens=v[3], projected_cost_usd=v[4]
+    )
