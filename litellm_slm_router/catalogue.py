@@ -32,7 +32,7 @@ from litellm_slm_router.complexity import TaskComplexity
 from litellm_slm_router.errors import ConfigError
 from litellm_slm_router.policy import format_validation_error
 
-__all__ = ["Catalogue", "DeploymentProfile", "ModelOption", "is_local_deployment"]
+__all__ = ["Catalogue", "DeploymentProfile", "ModelOption", "is_local_deployment", "managed_groups"]
 
 LOCAL_PROVIDERS = frozenset({"ollama", "ollama_chat", "llamafile", "lm_studio", "hosted_vllm", "vllm", "llamacpp"})
 LOCAL_HOSTS = frozenset({"localhost", "0.0.0.0", "host.docker.internal"})
@@ -252,3 +252,27 @@ class Catalogue:
 
     def __len__(self) -> int:
         return len(self.by_id)
+
+
+def managed_groups(model_list: Sequence[Mapping[str, Any]], requested: Iterable[str] | None = None) -> frozenset[str]:
+    """The model groups the plugin routes: ``requested``, or those whose deployments carry ``slm_router``."""
+    groups = {str(d.get("model_name")) for d in model_list}
+    if requested is None:
+        chosen = frozenset(
+            str(d.get("model_name")) for d in model_list
+            if isinstance((d.get("model_info") or {}).get("slm_router"), Mapping)
+        )
+        if not chosen:
+            raise ConfigError(
+                "slm_router.model_groups: no model group to manage. List them (model_groups: [auto]) or "
+                "add a model_info.slm_router block to the deployments of the groups to route."
+            )
+        return chosen
+    chosen = frozenset([requested] if isinstance(requested, str) else requested)
+    unknown = sorted(chosen - groups)
+    if unknown:
+        raise ConfigError(
+            f"slm_router.model_groups: {', '.join(unknown)} not in the router's model_list "
+            f"(its model groups: {', '.join(sorted(groups))})."
+        )
+    return chosen

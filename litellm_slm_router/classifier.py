@@ -48,7 +48,7 @@ class ClassifierThresholds(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    moderate: float = Field(default=0.30, gt=0.0, lt=1.0)
+    moderate: float = Field(default=0.28, gt=0.0, lt=1.0)
     complex: float = Field(default=0.55, gt=0.0, lt=1.0)
 
 
@@ -64,9 +64,15 @@ _SECRET = re.compile(
     re.I,
 )
 _SECRET_HINTS = ("sk-", "akia", "gh", "xox", "-----begin", "password", "passwd", "pwd", "key", "secret", "token")
-_SENTENCES = re.compile(r"[.!?;:]+(?:\s|$)|[\n。！？；]+")
-_TOKENS = re.compile(r"[^\s,()\[\]{}\"“”«»]+|,")
-_STRIP = "'\"`*_.:!?¿¡"
+_SENTENCES_KEPT = re.compile(r"([.!?;:]+(?:\s|$)|[\n。！？；]+)")
+_URGENT = frozenset({"please", "now", "asap", "immediately", "pls"})
+_CJK_SENTENCES = re.compile(r"[。！!\n]+")
+_TOKENS = re.compile(r"\d+(?:,\d+)+|[^\s,()\[\]{}\"“”«»]+|,")
+_STRIP = "'\"`*.:!?¿¡"
+_FENCE = re.compile(r"```.*?(?:```|$)", re.S)
+_MATERIAL = re.compile(r":\s|\n\s*\n")
+_DASHES = frozenset({"—", "–", "-", "--"})
+_EXEC = "execute"
 _CONFIRMATIONS = lx._w("yes yep yeah ok okay sure proceed confirm confirmed approved approve go do it "
                        "ja oui sí si sim")
 
@@ -178,7 +184,23 @@ def _need_logit(
     raw: str, lower: str, words: list[str], word_set: frozenset[str], signals: list[str], needs: list[str]
 ) -> float:
     n_words = len(words)
-    z = -1.7
+    if not raw.isascii():
+        # Scripts without spaces between words: count about two characters a word.
+        wide = sum(1 for ch in raw if ord(ch) > 0x2E7F)
+        if wide:
+            n_words += wide // 2
+            if any(h in raw for h in lx.CJK_HARD):
+                z_cjk = 1.0
+                signals.append("hard:cjk")
+            else:
+                z_cjk = 0.0
+            if any(d in raw for d in lx.CJK_DELIVERABLE):
+                z_cjk += 0.5
+        else:
+            z_cjk = 0.0
+    else:
+        z_cjk = 0.0
+    z = -1.7 + z_cjk
     # Length: log-scaled, saturating near 2,000 words.
     length = min(max(math.log2(1 + n_words) - 3.0, 0.0) / 8.0, 1.0)
     z += 1.5 * length
@@ -201,7 +223,9 @@ def _need_logit(
     numbers = len(_NUMBER.findall(raw)) if any(c.isdigit() for c in raw[:4000]) else 0
     math_words = len(word_set & lx.MATH)
     operators = sum(raw.count(op) for op in ("+", "^", "√", "∫", "×", "÷")) + ("=" in raw and numbers > 0)
-    math_feature = min(numbers, 8) / 8.0 * 0.7 + min(math_words, 5) / 5.0 * 0.6 + min(operators, 3) / 3.0 * 0.4
+    number_weight = 0.7 if (math_words or operators) else 0.3  # numbers in pasted data are not math
+    math_feature = (min(numbers, 8) / 8.0 * number_weight + min(math_words, 5) / 5.0 * 0.6
+                    + min(operators, 3) / 3.0 * 0.4)
     if math_feature >= 0.15:
         z += 1.5 * math_feature
         signals.append(f"math:{numbers}n/{math_words}w")
@@ -230,8 +254,13 @@ def _need_logit(
         z += 1.0 * structure
         signals.append(f"structure:{items}i/{questions}q/{steps}p/{constraints}c")
 
+    # Asked for a deliverable (text, code, a plan) rather than a fact.
+    if n_words > 6 and word_set & lx.DELIVERABLE:
+        z += 0.6
+        signals.append("deliverable")
+
     # Pull-downs: short look-ups and greetings; creative writing.
-    if n_words <= 25 and (word_set & lx.SIMPLE or lower.startswith(lx.SIMPLE_OPENINGS)):
+    if n_words <= 12 and (word_set & lx.SIMPLE or lower.startswith(lx.SIMPLE_OPENINGS)):
         z -= 1.2
         signals.append("lookup")
     creative = len(word_set & lx.CREATIVE)
@@ -249,19 +278,43 @@ def _critical_actions(raw: str, lower: str, word_set: frozenset[str]) -> list[st
     found: list[str] = []
     if any(h in lower for h in _SECRET_HINTS) and _SECRET.search(raw):
         found.append("secret(in_prompt)")
-    gate = word_set & lx.RISK_VERB_SET
-    phrase_hit = [p for p in lx.RISK_PHRASES if p in lower]
-    if gate or phrase_hit:
-        for sentence in _SENTENCES.split(lower):
-            if sentence:
-                _scan_sentence(sentence, found)
+    if not (word_set & lx.RISK_GATE or any(p in lower for p in lx.RISK_PHRASES)
+            or any(c in lower for c in lx.COMMAND_LITERALS)):
+        if not lower.isascii():
+            _scan_cjk(lower, found)
+        return found
+    code = ""
+    scan = lower.replace("never mind", "nevermind")
+    if "```" in scan:
+        code = " ".join(_FENCE.findall(scan))
+        scan = _FENCE.sub(" . ", scan)
+    # "Summarise this: <pasted text>": only the opening instruction is read, the material is not.
+    material = _MATERIAL.search(scan)
+    if material:
+        head = scan[: material.start()]
+        head_tokens = _tokens(head)
+        if head_tokens and (_opening(head_tokens) in ("ask", "write", "topic")
+                            or lx.ARTEFACTS.intersection(head_tokens)):
+            scan = head
+    literal = next((c for c in lx.COMMAND_LITERALS if c in scan), "")
+    destructive_code = next((c for c in lx.CODE_DESTRUCTIVE if c in code), "") if code else ""
+    parts = _SENTENCES_KEPT.split(scan)
+    for k in range(0, len(parts), 2):
+        tokens = _tokens(parts[k])
+        if tokens:
+            question = k + 1 < len(parts) and ("?" in parts[k + 1] or "？" in parts[k + 1])
+            _scan_sentence(tokens, found, literal, destructive_code, question)
     if not lower.isascii():
         _scan_cjk(lower, found)
     return found
 
 
+def _tokens(text: str) -> list[str]:
+    return [t for t in (raw.strip(_STRIP) for raw in _TOKENS.findall(text)) if t]
+
+
 def _opening(tokens: list[str]) -> str:
-    """Classify a sentence's opening: 'ask', 'do', 'write' or '' (a plain instruction or statement)."""
+    """A sentence's opening: 'ask', 'do', 'write', 'topic' or '' (a plain instruction or statement)."""
     i = 0
     while i < len(tokens) and (tokens[i] in lx.FILLERS or tokens[i] == ","):
         i += 1
@@ -283,34 +336,45 @@ def _opening(tokens: list[str]) -> str:
         return "ask"
     if first in lx.WRITE_VERBS:
         return "write"
+    if first in lx.TOPIC_VERBS:
+        return "topic"
     return ""
 
 
-def _scan_sentence(sentence: str, found: list[str]) -> None:
-    tokens = [t for t in (raw.strip(_STRIP) for raw in _TOKENS.findall(sentence)) if t]
-    if not tokens:
-        return
+def _scan_sentence(tokens: list[str], found: list[str], literal: str, destructive_code: str,
+                   question: bool = False) -> None:
     frame = _opening(tokens)
-    if frame == "ask":
+    if frame == "ask" or (question and frame != "do" and not _URGENT.intersection(tokens)):
         return
+    if frame == "write" and lx.ARTEFACTS.intersection(tokens) and not lx.EXEC_WORDS.intersection(tokens):
+        return  # a request to write code or a document, not to run it
     sentence_text = " " + " ".join(tokens) + " "
-    # A request to write code or a document is not an action, unless it also says to run it.
-    if frame == "write" and lx.ARTEFACTS.intersection(tokens) and not lx.EXECUTE_VERBS.intersection(tokens):
-        return
-    # Clauses end at commas and clause-break words; negation and "if" reach to the clause's end.
+    # A destructive command in a plain instruction ("DROP TABLE users", "set verify=False and push it").
+    if literal and frame in ("", "do") and literal in sentence_text:
+        before = sentence_text[: sentence_text.find(literal)].split()
+        if not any(t in lx.NEGATIONS or t.endswith("n't") for t in before):
+            _add(found, f"execute({literal.strip()})")
+    # Clauses end at commas, dashes and clause-break words (and at "and" before another verb).
     clauses: list[list[str]] = [[]]
-    for t in tokens:
-        if t == "," or t in lx.CLAUSE_BREAKS:
+    for i, t in enumerate(tokens):
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if (t in _DASHES or t == "," or t in lx.CLAUSE_BREAKS
+                or (t == "and" and (nxt in lx.RISK_VERBS or nxt in lx.EXEC_WORDS))):
             clauses.append([])
         else:
             clauses[-1].append(t)
     for clause in clauses:
-        if not clause or clause[0] in lx.HYPOTHETICAL:
+        if not clause or clause[0] in lx.HYPOTHETICAL or clause[0] in lx.TOPIC_VERBS:
             continue
         clause_text = " " + " ".join(clause) + " "
-        verbs: list[tuple[int, tuple[str, ...]]] = [
-            (j, lx.RISK_VERBS[t]) for j, t in enumerate(clause) if t in lx.RISK_VERBS
-        ]
+        verbs: list[tuple[int, tuple[str, ...]]] = []
+        for j, t in enumerate(clause):
+            if t in lx.RISK_VERBS or t in lx.EXEC_WORDS:
+                verbs.append((j, lx.RISK_VERBS.get(t, ()) + ((_EXEC,) if t in lx.EXEC_WORDS else ())))
+            elif t in lx.LIGHT_VERBS:
+                nouns = [lx.ACTION_NOUNS[n] for n in clause[j + 1: j + 4] if n in lx.ACTION_NOUNS]
+                if nouns:
+                    verbs.append((j, (nouns[0],)))
         for phrase, kinds in lx.RISK_PHRASES.items():
             at = clause_text.find(" " + phrase + " ")
             if at >= 0:
@@ -321,47 +385,63 @@ def _scan_sentence(sentence: str, found: list[str]) -> None:
             (j for j, t in enumerate(clause) if t in lx.NEGATIONS or t.endswith("n't")), len(clause)
         )
         for position, kinds in verbs:
-            if position > negated_from:
+            if position > negated_from or (position and clause[position - 1] in lx.SUBJECTS):
                 continue
             for kind in kinds:
-                obj = _object_for(kind, clause, clause_text, sentence_text)
-                action = f"{kind}({obj})"
-                if obj and action not in found:
-                    found.append(action)
+                obj = _object_for(kind, clause, clause_text, tokens, literal, destructive_code)
+                if obj:
+                    _add(found, f"{kind}({obj})")
 
 
-def _object_for(kind: str, clause: list[str], clause_text: str, sentence_text: str) -> str:
-    """The object that makes ``kind`` dangerous in this clause, or '' when there is none."""
-    tokens = set(clause)
-    if kind == lx.DEPLOY:
-        sentence_tokens = set(sentence_text.split())
-        hit = sentence_tokens & lx.RISK_OBJECTS[kind]
-        if hit:
-            return sorted(hit)[0]
-        for phrase in lx.RISK_OBJECT_PHRASES[kind]:
-            if phrase in sentence_text:
-                return phrase
-        # "deploy" itself means production unless a harmless target is named.
-        if tokens & {"deploy", "deploye", "deployen", "déploie", "déployez", "déployer", "despliega",
-                     "desplegar", "implante", "implantar", "deploya", "rollout"} or " roll out " in clause_text:
-            if not sentence_tokens & lx.NON_PROD_TARGETS:
-                return "production(implied)"
+def _add(found: list[str], action: str) -> None:
+    if action not in found:
+        found.append(action)
+
+
+def _object_for(
+    kind: str, clause: list[str], clause_text: str, sentence: list[str], literal: str, destructive_code: str
+) -> str:
+    """The object that makes ``kind`` dangerous here, or '' when there is none."""
+    if kind == _EXEC:
+        if literal:
+            return literal.strip()
+        if any(t.startswith("prod") or t == "live" for t in sentence):
+            return "production"
+        if destructive_code:
+            return f"code:{destructive_code.strip('(')}"
         return ""
-    if kind == lx.DELETE and tokens & lx.HARMLESS_DELETE_OBJECTS and not tokens & {"prod", "production"}:
+    if kind == lx.DEPLOY:
+        hit = next((t for t in sentence if t.startswith("prod") or t in lx.RISK_OBJECTS[kind]), "")
+        if hit:
+            return hit
+        joined = " ".join(sentence)
+        phrase = next((p for p in lx.RISK_OBJECT_PHRASES[kind] if p in joined), "")
+        if phrase:
+            return phrase
+        # "deploy" itself means production unless a harmless target is named.
+        if lx.DEPLOY_ITSELF.intersection(clause) and not lx.NON_PROD_TARGETS.intersection(sentence):
+            return "production(implied)"
+        return ""
+    # Money and secrets may be named anywhere in the sentence; other objects in the same clause.
+    scope = sentence if kind in (lx.MONEY, lx.SECRET) else clause
+    tokens = set(scope)
+    if kind == lx.DELETE and tokens & lx.HARMLESS_DELETE_OBJECTS and not any(t.startswith("prod") for t in tokens):
         return ""
     hit = tokens & lx.RISK_OBJECTS[kind]
-    if kind == lx.MONEY and not hit and any(c in clause_text for c in "$€£¥"):
-        return "amount"
     if hit:
         return sorted(hit)[0]
-    for phrase in lx.RISK_OBJECT_PHRASES[kind]:
-        if phrase in clause_text:
-            return phrase
-    return ""
+    if kind == lx.ADMIN:
+        return next((t for t in scope if "admin" in t), "")
+    text = " " + " ".join(scope) + " "
+    if kind == lx.MONEY and any(c in text for c in "$€£¥"):
+        return "amount"
+    if kind == lx.DELETE and any(t.startswith("/") or t.startswith("gs://") or t.startswith("s3://") for t in scope):
+        return "path"
+    return next((p for p in lx.RISK_OBJECT_PHRASES[kind] if p in text), "")
 
 
 def _scan_cjk(lower: str, found: list[str]) -> None:
-    for sentence in _SENTENCES.split(lower):
+    for sentence in _CJK_SENTENCES.split(lower):
         if not sentence or sentence.isascii():
             continue
         if any(a in sentence for a in lx.CJK_ASK):

@@ -7,13 +7,14 @@ import json
 import logging
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from litellm_slm_router.catalogue import ModelOption
+from litellm_slm_router.classifier import ask_text
 from litellm_slm_router.complexity import TaskComplexity
 
 __all__ = ["CandidateVerdict", "DecisionLog", "RoutingDecision", "input_digest"]
@@ -47,7 +48,7 @@ class RoutingDecision(BaseModel):
     task_id: str | None = None
     model_group: str
     input_digest: str = ""
-    input_text: str | None = None
+    input: list[dict[str, Any]] | str | None = None
     complexity: TaskComplexity
     score: float
     signals: tuple[str, ...] = ()
@@ -74,8 +75,16 @@ class RoutingDecision(BaseModel):
                 f"[{self.model_group}] ~${self.estimated_cost:.6f}: {self.reason}")
 
 
-def input_digest(text: str) -> str:
-    """Digest of a request's routed text, recorded instead of the text itself."""
+def input_digest(prompt: Any) -> str:
+    """Digest of what a request routes on (its messages' roles and text), recorded instead of the text."""
+    if isinstance(prompt, str):
+        text = prompt
+    elif isinstance(prompt, list):
+        text = "\x1e".join(
+            f"{m.get('role')}\x1f{ask_text(m.get('content'))}" for m in prompt if isinstance(m, Mapping)
+        )
+    else:
+        text = ""
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 

@@ -97,6 +97,19 @@ CONSTRAINT = _w(
     """
 )
 
+# Verbs that ask for a deliverable (a text, code, a plan) rather than a fact.
+DELIVERABLE = _w(
+    """
+    write draft compose implement build create generate refactor convert design develop outline prepare
+    example examples rédige rédigez écris écrivez schreib schreibe formulier formuliere erstelle escribe
+    redacta crea escreva redija crie scrivi redigi crea implementa implementiere
+    """
+)
+# Chinese and Japanese words of hard and analytic work, matched as substrings.
+CJK_HARD = ("设计", "架构", "分析", "取舍", "权衡", "证明", "算法", "分布式", "策略", "优化", "トレードオフ", "分散",
+            "設計", "戦略", "アーキテクチャ", "証明", "アルゴリズム", "最適化", "分析")
+CJK_DELIVERABLE = ("写", "编写", "实现", "书いて", "書いて", "作成", "实现", "生成", "说明", "説明")
+
 # Openings that make a prompt a quick look-up when it is short.
 SIMPLE_OPENINGS = ("what is ", "what's ", "who is ", "who was ", "when was ", "when did ", "where is ",
                    "define ", "translate ", "how do you say ", "what does ")
@@ -130,14 +143,14 @@ _RISK_VERB_TEXT = {
         """,
     DEPLOY: """
         deploy release ship rollout push publish promote launch
-        deploye deployen ausrollen veröffentliche veröffentlichen
+        deploye deployen ausrollen veröffentliche veröffentlichen spiel spiele
         déploie déployez déployer publie publiez
         despliega desplegar despliegue publica publicar lanza
         implante implantar publique publicar implanta
         rilascia rilasciare distribuisci deploya pubblica pubblicare
         """,
     MONEY: """
-        transfer wire send pay refund charge withdraw move deposit payout remit reimburse
+        transfer wire send pay refund charge withdraw move deposit payout remit reimburse approve release
         überweise überweisen zahle zahlen bezahle bezahlen sende
         vire virer transfère transférez transférer paye payez payer rembourse remboursez envoie
         transfiere transferir paga pagar envía envia reembolsa reembolsar
@@ -151,7 +164,7 @@ _RISK_VERB_TEXT = {
         affiche partage envoie change utilise
         muestra comparte envía cambia rota usa guarda
         mostre compartilhe envie troque use salve
-        mostra condividi invia cambia usa salva
+        mostra condividi invia cambia usa salva usala usalo
         """,
     ADMIN: """
         grant give assign make add promote elevate escalate
@@ -228,7 +241,7 @@ RISK_OBJECTS: dict[str, frozenset[str]] = {
     MONEY: _w(
         """
         $ € £ ¥ usd eur gbp dollars dollar euros euro pounds funds money payment payments invoice
-        invoices iban swift btc bitcoin eth crypto wallet salary payroll bank
+        invoices iban swift btc bitcoin eth crypto wallet salary payroll bank checking savings r$
         geld konto überweisung
         argent compte virement
         dinero cuenta fondos
@@ -257,7 +270,7 @@ RISK_OBJECTS: dict[str, frozenset[str]] = {
     SECURITY: _w(
         """
         mfa 2fa two-factor firewall antivirus tls ssl verification authentication auth encryption
-        selinux apparmor waf edr csp defender audit logging monitoring
+        selinux apparmor waf edr csp defender audit auditd logging monitoring verify=false
         zwei-faktor verschlüsselung authentifizierung
         pare-feu authentification chiffrement
         cortafuegos autenticación cifrado
@@ -276,6 +289,46 @@ RISK_OBJECT_PHRASES: dict[str, tuple[str, ...]] = {
     SECURITY: ("two factor", "audit log", "security group", "rate limit", "branch protection",
                "certificate check", "cert verification"),
 }
+
+# "Do the <noun>" in Romance and Germanic languages: a light verb plus an action noun.
+LIGHT_VERBS = _w("fais faites fait faz faça haz hagan fai fate mach mache macht")
+ACTION_NOUNS: dict[str, str] = {
+    "virement": MONEY, "remboursement": MONEY, "reembolso": MONEY, "transferencia": MONEY,
+    "transferência": MONEY, "bonifico": MONEY, "rimborso": MONEY, "überweisung": MONEY, "rückerstattung": MONEY,
+    "pix": MONEY, "déploiement": DEPLOY, "despliegue": DEPLOY, "deploy": DEPLOY, "rilascio": DEPLOY,
+}
+
+# Commands that are destructive by themselves: an instruction to run one is critical.
+COMMAND_LITERALS = (
+    "rm -rf", "rm -r ", "rm -fr", "deletemany", "delete_many", "drop table", "drop database", "drop schema",
+    "delete from", "truncate table", "flushall", "flushdb", "terraform apply", "terraform destroy",
+    "kubectl delete", "helm upgrade", "helm install", "helm uninstall", "setenforce 0", "with superuser",
+    "alter role", "grant all", "chmod 777", "push --force", "push -f ", "dd if=", "mkfs", "storage rm",
+    "s3 rm", "s3 rb", "gsutil rm", "system prune", "dropdb", "iptables -f", "ufw disable", "verify=false",
+    "--no-verify", "reset --hard", "git clean -fd", "del /s", "format c:",
+)
+# Code that deletes; critical only when the ask says to run it.
+CODE_DESTRUCTIVE = ("os.remove", "shutil.rmtree", "rmtree", "unlink(", "os.rmdir", "rm -", "delete(", ".drop(",
+                    "truncate", "deletemany", "delete from", "drop table")
+# Verbs that run something.
+EXEC_WORDS = _w("run execute exec apply ssh connect trigger launch fire")
+# A risky verb right after one of these is a statement ("I'd pay", "we will delete"), not an instruction.
+SUBJECTS = _w("i we i'd we'd they he she i'll we'll they'll would could should might may will did does can "
+              "it's it who which that has have had a an the this my our your its their of per flat")
+# Clause openings that make the clause a topic to discuss, not an instruction to carry out.
+TOPIC_VERBS = _w(
+    """
+    analyse analyze evaluate assess discuss review explain describe summarise summarize compare outline
+    list document research investigate consider estimate calculate work figure proofread rewrite translate
+    extract classify count format critique brainstorm plan check
+    analysiere bewerte erkläre fasse vergleiche übersetze analyse évalue explique résume compare traduis
+    analiza evalúa explica resume compara traduce analise avalie explique resuma compare traduza
+    analizza valuta spiega riassumi confronta traduci
+    """
+)
+
+# Words that open the critical-action scan (the scan itself is slower and runs only then).
+DEPLOY_ITSELF = _w("deploy deploye deployen déploie déployez déployer despliega desplegar implante implantar deploya")
 
 # Targets that make a deploy harmless.
 NON_PROD_TARGETS = _w("staging stage dev development test testing sandbox local localhost preview qa "
@@ -325,7 +378,7 @@ HYPOTHETICAL = _w("if suppose supposing hypothetically imagine assuming assume w
 # Words that negate the instruction that follows in the same clause.
 NEGATIONS = _w(
     """
-    not don't dont never without avoid no don’t mustn't shouldn't refrain neither nor cannot can't
+    not don't dont never without avoid no mustn't shouldn't refrain neither nor cannot can't
     nicht kein keine keinen niemals ohne ne pas n' jamais sans nunca sin não nao sem non mai senza
     """
 )
@@ -342,7 +395,8 @@ ARTEFACTS = _w(
     migration cron job sql bash terraform yaml workflow pipeline guide tutorial doc docs
     documentation runbook checklist policy post article example examples explanation test tests
     procedure plan proposal template skript funktion abfrage befehl fonction requête commande
-    función consulta comando função consulta funzione
+    función consulta comando função consulta funzione model diagram report analysis spec design
+    regex class method program
     """
 )
 # After an artefact request, these make it an action again ("... and run it").
@@ -370,6 +424,8 @@ CJK_OBJECTS: dict[str, tuple[str, ...]] = {
     ADMIN: ("管理员", "管理者", "root"),
     SECURITY: ("防火墙", "双因素", "认证", "ファイアウォール", "二要素", "認証", "暗号化"),
 }
-CJK_ASK = ("如何", "怎么", "怎样", "为什么", "什么是", "是什么", "吗", "？", "?", "どうやって", "どうすれば",
-           "方法", "なぜ", "とは", "ですか", "でしょうか")
+CJK_ASK = ("如何", "怎么", "怎样", "为什么", "什么", "哪些", "吗", "？", "?", "之前", "どうやって", "どうすれば",
+           "方法", "なぜ", "とは", "ですか", "でしょうか", "前に", "教えて")
 CJK_NEGATIONS = ("不要", "别", "不用", "しないで", "ないでください", "しないでください")
+
+RISK_GATE = RISK_VERB_SET | LIGHT_VERBS | EXEC_WORDS

@@ -55,7 +55,7 @@ def select(
     observed_latency: Mapping[str, float] | None = None,
     task_id: str | None = None,
     input_digest: str = "",
-    input_text: str | None = None,
+    input: Any = None,
     timestamp: float = 0.0,
 ) -> RoutingDecision:
     """Choose the smallest capable deployment; see the module docstring for the rules."""
@@ -158,7 +158,7 @@ def select(
         task_id=task_id,
         model_group=model_group,
         input_digest=input_digest,
-        input_text=input_text,
+        input=input,
         complexity=need,
         score=assessment.score,
         signals=assessment.signals,

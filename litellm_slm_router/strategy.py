@@ -18,8 +18,8 @@ from litellm.integrations.custom_logger import CustomLogger
 from litellm.router import CustomRoutingStrategyBase
 
 from litellm_slm_router.budget import Budget, estimate_prompt_tokens
-from litellm_slm_router.catalogue import Catalogue
-from litellm_slm_router.classifier import TaskComplexityClassifier, ask_text
+from litellm_slm_router.catalogue import Catalogue, managed_groups
+from litellm_slm_router.classifier import TaskComplexityClassifier
 from litellm_slm_router.decision import DecisionLog, RoutingDecision, input_digest
 from litellm_slm_router.errors import ConfigError
 from litellm_slm_router.policy import RoutingPolicy
@@ -79,7 +79,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         self._original_sync = type(router).get_available_deployment.__get__(router)
         self._original_async = type(router).async_get_available_deployment.__get__(router)
         self.catalogue = Catalogue.from_model_list(router.model_list)
-        self.model_groups = self._managed_groups(model_groups)
+        self.model_groups = managed_groups(router.model_list, model_groups)
         self.policy.check_names(self.catalogue.names())
         if self.policy.fallback_model and self.policy.fallback_model not in self.catalogue.groups:
             raise ConfigError(
@@ -89,27 +89,6 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         self._observer = _LatencyObserver(self)
 
     # ------------------------------------------------------------------ set-up
-
-    def _managed_groups(self, model_groups: Iterable[str] | None) -> frozenset[str]:
-        if model_groups is None:
-            groups = frozenset(
-                d.get("model_name") for d in self.router.model_list
-                if isinstance((d.get("model_info") or {}).get("slm_router"), Mapping)
-            )
-            if not groups:
-                raise ConfigError(
-                    "slm_router.model_groups: no model group to manage. List them (model_groups: [auto]) or "
-                    "add a model_info.slm_router block to the deployments of the groups to route."
-                )
-            return frozenset(str(g) for g in groups)
-        groups = frozenset(model_groups)
-        unknown = sorted(groups - set(self.catalogue.groups))
-        if unknown:
-            raise ConfigError(
-                f"slm_router.model_groups: {', '.join(unknown)} not in the router's model_list "
-                f"(its model groups: {', '.join(sorted(self.catalogue.groups))})."
-            )
-        return groups
 
     def attach(self) -> SLMRoutingStrategy:
         """Install on the router (deployment choice and latency observation) and add the fallback."""
@@ -244,7 +223,6 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         request_kwargs = request_kwargs or {}
         assessment = self.classifier.assess(prompt)
         requested = request_kwargs.get("max_tokens") or request_kwargs.get("max_completion_tokens")
-        text = _routed_text(prompt)
         task_id = metadata.get("task_id") if metadata else None
         decision = select(
             assessment,
@@ -256,8 +234,8 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             requested_max_tokens=requested if isinstance(requested, int) else None,
             observed_latency=self.observed_latency,
             task_id=task_id if isinstance(task_id, str) else None,
-            input_digest=input_digest(text),
-            input_text=text if self.record_inputs else None,
+            input_digest=input_digest(prompt),
+            input=prompt if self.record_inputs else None,
             timestamp=time.time(),
         )
         self.log.record(decision)
@@ -292,14 +270,6 @@ def _failed_deployment_ids(metadata: Mapping[str, Any]) -> set[str]:
                 if isinstance(info, Mapping) and info.get("id"):
                     failed.add(str(info["id"]))
     return failed
-
-
-def _routed_text(prompt: Any) -> str:
-    if isinstance(prompt, str):
-        return prompt
-    if isinstance(prompt, list):
-        return "\n".join(ask_text(m.get("content")) for m in prompt if isinstance(m, Mapping))
-    return ""
 
 
 def _compact(decision: RoutingDecision) -> dict[str, Any]:

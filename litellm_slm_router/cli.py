@@ -1,0 +1,131 @@
+"""``slm-router`` command line: classify, explain, replay."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from litellm_slm_router.budget import Budget, estimate_prompt_tokens
+from litellm_slm_router.catalogue import Catalogue, managed_groups
+from litellm_slm_router.classifier import TaskComplexityClassifier
+from litellm_slm_router.errors import SLMRouterError
+
+SAMPLE_TASKS = (
+    "Hi! What's the capital of Portugal?",
+    "How do I delete a file in Python?",
+    "Write a Python function that parses ISO-8601 dates and returns the weekday, with a few unit tests.",
+    "Design a multi-region rate limiter for our API gateway and analyse the consistency trade-offs.",
+    "Delete all customer records older than 2019 from the production database.",
+    "Do not deploy yet, just summarise the release plan in three bullet points.",
+)
+
+
+def _classify(stdin: TextIO, stdout: TextIO) -> int:
+    """JSON lines in (``prompt`` or ``messages``), one JSON line out per input line."""
+    classifier = TaskComplexityClassifier()
+    write = stdout.write
+    dumps = json.dumps
+    bad = 0
+    for number, line in enumerate(stdin, start=1):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            item = json.loads(line)
+            prompt: Any = item.get("messages") if "messages" in item else item["prompt"]
+            if not isinstance(prompt, (str, list)):
+                raise TypeError("'prompt' must be a string or 'messages' a list")
+        except Exception as exc:
+            bad += 1
+            write(dumps({"line": number, "error": f"expected {{\"prompt\": \"...\"}} or {{\"messages\": [...]}}: "
+                         f"{exc.__class__.__name__}: {exc}"}) + "\n")
+            continue
+        a = classifier.assess(prompt)
+        out: dict[str, Any] = {"complexity": a.complexity.value, "score": a.score, "signals": list(a.signals)}
+        if isinstance(item, dict) and "id" in item:
+            out = {"id": item["id"], **out}
+        write(dumps(out, ensure_ascii=False) + "\n")
+    stdout.flush()
+    return 1 if bad else 0
+
+
+def _explain(texts: Sequence[str], config_path: str | None, group: str | None, out: TextIO) -> int:
+    classifier = TaskComplexityClassifier()
+    loaded = None
+    if config_path:
+        from litellm_slm_router.config import load_config
+
+        loaded = load_config(config_path)
+        classifier = TaskComplexityClassifier(loaded.plugin.classifier)
+        catalogue = Catalogue.from_model_list(loaded.model_list)
+        groups = sorted(managed_groups(loaded.model_list, loaded.plugin.model_groups))
+        if group:
+            if group not in groups:
+                raise SLMRouterError(f"--group {group}: not a managed model group (managed: {', '.join(groups)})")
+            groups = [group]
+        loaded.plugin.policy.check_names(catalogue.names())
+    for text in texts:
+        a = classifier.assess(text)
+        out.write(f"\n> {text}\n  complexity: {a.complexity.value}   score: {a.score:.3f}\n")
+        out.write(f"  signals:    {', '.join(a.signals) or '(none)'}\n")
+        if loaded is None:
+            continue
+        from litellm_slm_router.errors import NoCapableDeploymentError
+        from litellm_slm_router.selector import select
+
+        policy = loaded.plugin.policy
+        for g in groups:
+            try:
+                d = select(a, catalogue.groups[g], policy,
+                           Budget(policy.max_cost_per_task_usd, policy.max_tokens_per_task),
+                           model_group=g, prompt_tokens=estimate_prompt_tokens(text))
+            except NoCapableDeploymentError as exc:
+                out.write(f"  [{g}] no deployment: {exc}\n")
+                continue
+            out.write(f"  [{g}] -> {d.selected_model}  ({d.reason}; max_tokens {d.max_tokens}, "
+                      f"at most ${d.estimated_cost:.6f})\n")
+            for v in d.candidates:
+                mark = "*" if v.option.deployment_id == d.selected_deployment_id else " "
+                out.write(f"     {mark} {v.option.model:<34} {v.reason}\n")
+    return 0
+
+
+def _replay(path: str, out: TextIO) -> int:
+    from litellm_slm_router.replay import replay
+
+    report = replay(path)
+    out.write(report.text() + "\n")
+    return 0 if report.ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="slm-router", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("classify", help="read JSON lines {\"prompt\": ...} on stdin, write one assessment per line")
+    ex = sub.add_parser("explain", help="show how a task is assessed and, with --config, where it would go")
+    ex.add_argument("text", nargs="*", help="the task (default: a few sample tasks)")
+    ex.add_argument("--config", help="a LiteLLM config with model_list and an slm_router: section")
+    ex.add_argument("--group", help="only this managed model group")
+    rp = sub.add_parser("replay", help="re-derive every decision of a JSON-lines decision log")
+    rp.add_argument("path")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "classify":
+            return _classify(sys.stdin, sys.stdout)
+        if args.command == "explain":
+            texts = [" ".join(args.text)] if args.text else list(SAMPLE_TASKS)
+            return _explain(texts, args.config, args.group, sys.stdout)
+        return _replay(args.path, sys.stdout)
+    except SLMRouterError as exc:
+        print(f"slm-router: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""The classifier on our own labelled prompts, ask-vs-do pairs, and conversation handling."""
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+from litellm_slm_router import TaskComplexity, TaskComplexityClassifier
+
+DATA = Path(__file__).parent / "data" / "labelled_prompts.jsonl"
+ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+CLASSIFIER = TaskComplexityClassifier()
+
+
+def test_labelled_set_accuracy_and_critical_recall():
+    confusion = Counter()
+    for row in ROWS:
+        confusion[(row["label"], CLASSIFIER.assess(row["messages"]).complexity.value)] += 1
+    accuracy = sum(n for (label, got), n in confusion.items() if label == got) / len(ROWS)
+    critical = sum(n for (label, _), n in confusion.items() if label == "critical")
+    recalled = confusion[("critical", "critical")]
+    false_critical = sum(n for (label, got), n in confusion.items() if got == "critical" and label != "critical")
+    # Regression floor for the shipped classifier (measured 0.827; the target of the quality issue is 0.90).
+    assert accuracy >= 0.80, confusion
+    assert recalled == critical, "every instructed critical action must be caught"
+    assert false_critical <= 3, confusion
+
+
+def test_every_ask_do_pair_separates():
+    pairs = defaultdict(list)
+    for row in ROWS:
+        if row.get("pair"):
+            pairs[row["pair"]].append(row)
+    assert len(pairs) >= 50
+    for members in pairs.values():
+        for row in members:
+            got = CLASSIFIER.assess(row["messages"]).complexity
+            if row["label"] == "critical":
+                assert got is TaskComplexity.CRITICAL, row["messages"][-1]["content"]
+            else:
+                assert got is not TaskComplexity.CRITICAL, row["messages"][-1]["content"]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "critical"),
+    [
+        ("How do I delete a file in Python?", False),
+        ("Delete all customer records older than 2019 from the production database", True),
+        ("how do I drop a table", False),
+        ("drop the orders table on prod", True),
+        ("Do not deploy yet, just summarise the plan", False),
+        ("Don't wait for approval, deploy to production now", True),
+        ("What happens if I disable MFA for the admin account?", False),
+        ("Turn off MFA for the finance team", True),
+        ("Write a script that deletes files older than 30 days", False),
+        ("Write a script that deletes old backups and run it on prod now", True),
+        ("Transfer $5,000 from the company account to IBAN DE89370400440532013000", True),
+        ("What is a wire transfer?", False),
+        ("Lösche alle Kundendaten aus der Produktionsdatenbank", True),
+        ("Wie lösche ich eine Tabelle in PostgreSQL?", False),
+        ("删除生产数据库中的所有客户记录", True),
+        ("如何删除数据库中的表？", False),
+    ],
+)
+def test_ask_versus_do(prompt, critical):
+    a = CLASSIFIER.assess(prompt)
+    assert (a.complexity is TaskComplexity.CRITICAL) is critical, a.signals
+    if critical:
+        assert any(s.startswith("critical:") for s in a.signals)
+
+
+def test_system_prompt_does_not_push_a_request_up():
+    ask = {"role": "user", "content": "thanks! what's 2+2?"}
+    heavy = {"role": "system", "content": "You are a principal distributed-systems architect. Prove every claim "
+             "rigorously, analyse trade-offs, optimise algorithms, audit security vulnerabilities. " * 20}
+    alone = CLASSIFIER.assess([ask])
+    with_system = CLASSIFIER.assess([heavy, ask])
+    assert with_system.complexity is alone.complexity is TaskComplexity.SIMPLE
+    assert with_system.score == alone.score
+
+
+def test_newest_ask_first_and_confirmations_inherit_a_critical_ask():
+    convo = [
+        {"role": "user", "content": "Drop the orders table on the production database."},
+        {"role": "assistant", "content": "This is irreversible. Shall I proceed?"},
+        {"role": "user", "content": "yes, go ahead"},
+    ]
+    a = CLASSIFIER.assess(convo)
+    assert a.complexity is TaskComplexity.CRITICAL
+    assert "critical:confirms_previous_critical_ask" in a.signals
+    later = [*convo[:2], {"role": "user", "content": "Actually no. What's the capital of Spain?"}]
+    assert CLASSIFIER.assess(later).complexity is TaskComplexity.SIMPLE
+
+
+def test_score_grows_with_need_and_signals_explain():
+    easy = CLASSIFIER.assess("hello there")
+    hard = CLASSIFIER.assess("Prove that the greedy algorithm is optimal for interval scheduling, then derive its "
+                             "asymptotic complexity and give a counterexample for weighted intervals.")
+    assert 0.0 <= easy.score < hard.score <= 1.0
+    assert hard.complexity is TaskComplexity.COMPLEX
+    assert any(s.startswith("hard:") for s in hard.signals)
+
+
+def test_deterministic_and_robust_to_odd_input():
+    prompt = [{"role": "user", "content": [{"type": "text", "text": "Drop the users table on prod"},
+                                           {"type": "image_url", "image_url": {"url": "data:..."}}]}]
+    assert CLASSIFIER.assess(prompt) == CLASSIFIER.assess(prompt)
+    assert CLASSIFIER.assess(prompt).complexity is TaskComplexity.CRITICAL
+    for odd in (None, "", [], [{"role": "user", "content": None}], [{"role": "user", "content": 42}], ["x"]):
+        assert CLASSIFIER.assess(odd).complexity is TaskComplexity.SIMPLE
