@@ -8,9 +8,9 @@ import os
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-import litellm  # noqa: E402
+import litellm
 
-from litellm_slm_router import RoutingPolicy, install  # noqa: E402
+from litellm_slm_router import RoutingPolicy, install
 
 MODEL_LIST = [
     {   # a small local model (Ollama); drop mock_response to call a real one
