@@ -26,11 +26,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from litellm_slm_router.complexity import TaskComplexity
 from litellm_slm_router.errors import ConfigError
-from litellm_slm_router.policy import format_validation_error
+from litellm_slm_router.policy import validate_section
 
 __all__ = ["Catalogue", "DeploymentProfile", "ModelOption", "is_local_deployment", "managed_groups"]
 
@@ -156,12 +156,7 @@ def option_from_deployment(deployment: Mapping[str, Any], *, strict: bool = True
     deployment_id = str(info.get("id") or _stable_id(deployment))
     where = f"model_list[{group}: {model}].model_info.slm_router"
     raw_profile = info.get("slm_router") or {}
-    if not isinstance(raw_profile, Mapping):
-        raise ConfigError(f"{where}: expected a mapping, got {type(raw_profile).__name__}")
-    try:
-        profile = DeploymentProfile.model_validate(dict(raw_profile))
-    except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, where, DeploymentProfile.model_fields)) from None
+    profile = validate_section(DeploymentProfile, raw_profile, where)
 
     inferred: list[str] = []
     is_local = profile.local

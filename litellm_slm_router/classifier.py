@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -172,9 +172,6 @@ class TaskComplexityClassifier:
             complexity=level, score=round(score, 4), signals=tuple(signals), needs=tuple(needs),
             words=len(words),
         )
-
-    def assess_many(self, prompts: Iterable[Sequence[Any] | str]) -> list[Assessment]:
-        return [self.assess(p) for p in prompts]
 
 
 # ---------------------------------------------------------------------- score

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from litellm_slm_router.classifier import ClassifierThresholds
 from litellm_slm_router.errors import ConfigError
-from litellm_slm_router.policy import RoutingPolicy, format_validation_error
+from litellm_slm_router.policy import RoutingPolicy, validate_section
 
 __all__ = ["SECTION", "LoadedConfig", "PluginConfig", "load_config"]
 
@@ -37,14 +37,7 @@ class PluginConfig(BaseModel):
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None) -> PluginConfig:
-        if data is None:
-            return cls()
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"{SECTION}: expected a mapping of settings, got {type(data).__name__}")
-        try:
-            return cls.model_validate(dict(data))
-        except ValidationError as exc:
-            raise ConfigError(format_validation_error(exc, SECTION, cls.model_fields)) from None
+        return validate_section(cls, data, SECTION)
 
 
 class LoadedConfig(BaseModel):

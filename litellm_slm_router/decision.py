@@ -66,10 +66,6 @@ class RoutingDecision(BaseModel):
     max_tokens: int
     estimated_cost: float
 
-    @property
-    def selected_model_spec(self) -> str:
-        return self.selected_model
-
     def summary(self) -> str:
         return (f"{self.complexity.value} (score {self.score:.2f}) -> {self.selected_model} "
                 f"[{self.model_group}] ~${self.estimated_cost:.6f}: {self.reason}")

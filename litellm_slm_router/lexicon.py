@@ -361,8 +361,6 @@ ASK_BIGRAMS = frozenset(
         ("est-ce", "que"), ("puedo", "yo"), ("debo", "yo"), ("posso", "io"), ("devo", "io"),
     }
 )
-# "i want to know how", "i'd like to understand": the bigram asks only with one of these after it.
-ASK_FOLLOWERS = _w("know understand learn understand? see")
 # First words that ask when the second word is a pronoun of the speaker ("puedo borrar...").
 ASK_MODAL_FIRST = _w("puedo debo posso devo kann soll sollte puis-je dois-je devrais-je")
 # Openings that make the rest a request to act.
@@ -399,9 +397,6 @@ ARTEFACTS = _w(
     regex class method program
     """
 )
-# After an artefact request, these make it an action again ("... and run it").
-EXECUTE_VERBS = _w("run execute apply trigger launch ausführen führe exécute exécutez ejecuta ejecutar "
-                   "execute executar esegui eseguire")
 # Politeness and urgency words that are skipped when finding a sentence's opening.
 FILLERS = _w("ok okay so hey hi please pls plz now also and then right alright well bitte "
              "jetzt d'accord ahora vale agora ora adesso allora por favor per favore s'il vous plaît plait te")

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from litellm_slm_router.errors import ConfigError
 
-__all__ = ["RoutingPolicy", "format_validation_error"]
+__all__ = ["RoutingPolicy", "format_validation_error", "validate_section"]
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class RoutingPolicy(BaseModel):
@@ -38,14 +40,7 @@ class RoutingPolicy(BaseModel):
     @classmethod
     def from_config(cls, data: Mapping[str, Any] | None, where: str = "slm_router.policy") -> RoutingPolicy:
         """Build from a config mapping; errors name the key (``where.key``) and the fix."""
-        if data is None:
-            return cls()
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"{where}: expected a mapping of policy keys, got {type(data).__name__}")
-        try:
-            return cls.model_validate(dict(data))
-        except ValidationError as exc:
-            raise ConfigError(format_validation_error(exc, where, cls.model_fields)) from None
+        return validate_section(cls, data, where)
 
     def digest(self) -> str:
         """Short, stable digest of the policy, recorded with every decision."""
@@ -62,6 +57,18 @@ class RoutingPolicy(BaseModel):
                     f"slm_router.policy.{key}: '{value}' is not a model of this router. Use a model_name, "
                     f"litellm_params.model or model_info.id from model_list ({shown}), or remove the key."
                 )
+
+
+def validate_section(model: type[_M], data: Mapping[str, Any] | None, where: str) -> _M:
+    """Validate one config section; a problem becomes a :class:`ConfigError` naming ``where.key``."""
+    if data is None:
+        return model()
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where}: expected a mapping of settings, got {type(data).__name__}")
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, where, model.model_fields)) from None
 
 
 def format_validation_error(exc: ValidationError, where: str, fields: Mapping[str, Any]) -> str:

@@ -10,6 +10,7 @@ strategy, unchanged.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -32,28 +33,43 @@ _LATENCY_WEIGHT = 0.3  # EWMA weight of the newest observed call latency
 
 
 class _LatencyObserver(CustomLogger):
-    """Observes call latency per deployment, so the selector sees what the router sees."""
+    """Observes call latency per deployment for every installed strategy.
 
-    def __init__(self, strategy: SLMRoutingStrategy) -> None:
+    One instance serves the whole process: LiteLLM keeps a single instance of each CustomLogger
+    class in its callback lists, so a second instance would silently never be called.
+    """
+
+    def __init__(self) -> None:
         super().__init__()
-        self.strategy = strategy
+        self._strategies: weakref.WeakSet[SLMRoutingStrategy] = weakref.WeakSet()
+
+    def register(self, strategy: SLMRoutingStrategy) -> None:
+        self._strategies.add(strategy)
+        if self not in litellm.callbacks:
+            litellm.callbacks.append(self)
+
+    def unregister(self, strategy: SLMRoutingStrategy) -> None:
+        self._strategies.discard(strategy)
 
     def _observe(self, kwargs: Mapping[str, Any], start_time: Any, end_time: Any) -> None:
         try:
             info = (kwargs.get("litellm_params") or {}).get("model_info") or kwargs.get("model_info") or {}
-            deployment_id = info.get("id")
-            if deployment_id not in self.strategy.catalogue.by_id:
-                return
+            deployment_id = str(info.get("id"))
             seconds = (end_time - start_time).total_seconds()
         except Exception:
             return
-        self.strategy.observe_latency(str(deployment_id), seconds)
+        for strategy in list(self._strategies):
+            if deployment_id in strategy.catalogue.by_id:
+                strategy.observe_latency(deployment_id, seconds)
 
     def log_success_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
         self._observe(kwargs, start_time, end_time)
 
     async def async_log_success_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
         self._observe(kwargs, start_time, end_time)
+
+
+_OBSERVER = _LatencyObserver()
 
 
 class SLMRoutingStrategy(CustomRoutingStrategyBase):
@@ -86,7 +102,6 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
                 f"slm_router.policy.fallback_model: '{self.policy.fallback_model}' must be a model_name "
                 "(a model group) of the router, because LiteLLM falls back by model group."
             )
-        self._observer = _LatencyObserver(self)
 
     # ------------------------------------------------------------------ set-up
 
@@ -94,8 +109,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         """Install on the router (deployment choice and latency observation) and add the fallback."""
         self.router.set_custom_routing_strategy(self)
         self.router.slm_router = self  # type: ignore[attr-defined]
-        if self._observer not in litellm.callbacks:
-            litellm.callbacks.append(self._observer)
+        _OBSERVER.register(self)
         if self.policy.fallback_model:
             fallbacks = list(self.router.fallbacks or [])
             for group in sorted(self.model_groups):
@@ -107,8 +121,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
     def detach(self) -> None:
         """Give the router its own deployment choice back."""
         self.router._reset_custom_routing_strategy()
-        if self._observer in litellm.callbacks:
-            litellm.callbacks.remove(self._observer)
+        _OBSERVER.unregister(self)
         if getattr(self.router, "slm_router", None) is self:
             del self.router.slm_router  # type: ignore[attr-defined]
 

@@ -144,3 +144,19 @@ async def test_fallback_model_is_wired_as_a_litellm_fallback():
         assert {"auto": ["plain"]} in r.fallbacks
     finally:
         strategy.detach()
+
+
+async def test_observed_latency_feeds_the_catalogue(router):
+    for _ in range(3):
+        await router.acompletion(model="auto", messages=SIMPLE)
+    for _ in range(50):
+        if "local-small" in router.slm_router.observed_latency:
+            break
+        await asyncio.sleep(0.02)
+    observed = router.slm_router.observed_latency["local-small"]
+    assert 0.0 <= observed < 5.0
+    # The next decision uses what was observed, not the configured default.
+    router.slm_router.observed_latency["local-small"] = 12.5
+    await router.acompletion(model="auto", messages=SIMPLE)
+    verdict = next(v for v in router.slm_router.log.decisions[-1].candidates if v.option.deployment_id == "local-small")
+    assert verdict.latency_s == 12.5
