@@ -56,6 +56,8 @@ class RoutingDecision(BaseModel):
     policy: dict[str, Any]
     policy_digest: str
     prompt_tokens: int
+    prompt_token_bound: int | None = None
+    latency_cap_s: float | None = None
     requested_max_tokens: int | None = None
     budget_cost_usd: float | None = None
     budget_tokens: int | None = None

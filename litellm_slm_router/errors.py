@@ -35,3 +35,32 @@ class NoCapableDeploymentError(SLMRouterError):
         if hint:
             message += " " + hint
         super().__init__(message)
+
+
+class InvalidRequestError(SLMRouterError, ValueError):
+    """Something in the request is malformed (task id, budget override); the client must change it."""
+
+    status_code = 400
+
+
+class BudgetExceededError(SLMRouterError):
+    """The task's remaining budget cannot pay for any capable deployment; nothing was called."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, task: str, cap_usd: float | None, cap_tokens: int | None,
+                 spent_usd: float, reserved_usd: float, spent_tokens: int, reserved_tokens: int) -> None:
+        self.task = task
+        self.cap_usd = cap_usd
+        self.cap_tokens = cap_tokens
+        self.spent_usd = spent_usd
+        self.reserved_usd = reserved_usd
+        self.spent_tokens = spent_tokens
+        self.reserved_tokens = reserved_tokens
+        super().__init__(message)
+
+
+class LedgerUnavailableError(SLMRouterError):
+    """The budget ledger (Redis) cannot be reached and the configured behaviour refuses the call."""
+
+    status_code = 503

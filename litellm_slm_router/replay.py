@@ -102,6 +102,8 @@ def replay(
                 Budget(record.budget_cost_usd, record.budget_tokens),
                 model_group=record.model_group,
                 prompt_tokens=record.prompt_tokens,
+                prompt_token_bound=record.prompt_token_bound,
+                latency_cap_s=record.latency_cap_s,
                 requested_max_tokens=record.requested_max_tokens,
                 observed_latency={v.option.deployment_id: v.latency_s for v in record.candidates},
             )

@@ -51,8 +51,10 @@ def select(
     *,
     model_group: str = "",
     prompt_tokens: int = 0,
+    prompt_token_bound: int | None = None,
     requested_max_tokens: int | None = None,
     observed_latency: Mapping[str, float] | None = None,
+    latency_cap_s: float | None = None,
     task_id: str | None = None,
     input_digest: str = "",
     input: Any = None,
@@ -65,8 +67,9 @@ def select(
     need = assessment.complexity
     need_rank = need.rank
     needs = assessment.needs if need_rank >= 1 else ()
-    latency_cap = pol.max_latency_per_call_s
+    latency_cap = pol.max_latency_per_call_s if latency_cap_s is None else latency_cap_s
     min_out = pol.min_output_tokens
+    bound = prompt_tokens if prompt_token_bound is None else prompt_token_bound
 
     rows: list[tuple[tuple[Any, ...], ModelOption, float, int, float]] = []
     verdicts: dict[str, tuple[bool, str, float, int, float]] = {}
@@ -77,7 +80,7 @@ def select(
         if observed_latency:
             latency = observed_latency.get(opt.deployment_id, latency)
         allowance = output_allowance(
-            prompt_tokens=prompt_tokens,
+            prompt_tokens=bound,
             requested_max_tokens=requested_max_tokens,
             input_cost_per_token=opt.input_cost_per_token,
             output_cost_per_token=opt.output_cost_per_token,
@@ -166,6 +169,8 @@ def select(
         policy=view.as_dict,
         policy_digest=view.digest,
         prompt_tokens=prompt_tokens,
+        prompt_token_bound=prompt_token_bound,
+        latency_cap_s=latency_cap_s,
         requested_max_tokens=requested_max_tokens,
         budget_cost_usd=budget.cost_usd,
         budget_tokens=budget.tokens,

@@ -3,77 +3,74 @@
 ``install(router, policy)`` replaces the router's deployment choice. For a *managed* model group
 the strategy takes the healthy deployments from LiteLLM (so cooldowns, health checks, tags and
 team filters keep working), drops the ones that already failed this request, assesses the
-request, and lets the pure selector pick. Every other model group is handed to LiteLLM's own
-strategy, unchanged.
+request, reads what is left of the task's budget, lets the pure selector pick, and *reserves* the
+call's worst-case cost and tokens in the ledger before LiteLLM calls the provider. The
+:mod:`~litellm_slm_router.callbacks` book-keeper settles or releases the reservation afterwards.
+Every other model group is handed to LiteLLM's own strategy, unchanged.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import json
+import logging
 import time
-import weakref
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import litellm
-from litellm.integrations.custom_logger import CustomLogger
 from litellm.router import CustomRoutingStrategyBase
 
-from litellm_slm_router.budget import Budget, estimate_prompt_tokens
-from litellm_slm_router.catalogue import Catalogue, managed_groups
-from litellm_slm_router.classifier import TaskComplexityClassifier
+from litellm_slm_router.budget import Budget, estimate_prompt_tokens, prompt_token_bound
+from litellm_slm_router.callbacks import BOOKS, RESERVATION_KEY
+from litellm_slm_router.catalogue import Catalogue, ModelOption, managed_groups
+from litellm_slm_router.classifier import Assessment, TaskComplexityClassifier
 from litellm_slm_router.decision import DecisionLog, RoutingDecision, input_digest
-from litellm_slm_router.errors import ConfigError
+from litellm_slm_router.errors import (
+    BudgetExceededError,
+    ConfigError,
+    LedgerUnavailableError,
+    NoCapableDeploymentError,
+)
+from litellm_slm_router.ledger import InProcessLedger, Ledger, TaskSnapshot
 from litellm_slm_router.policy import RoutingPolicy
 from litellm_slm_router.selector import PolicyView, select
+from litellm_slm_router.tasks import Caps, TaskRef, effective_caps, resolve_task
 
 __all__ = ["METADATA_KEY", "SLMRoutingStrategy", "install"]
 
 METADATA_KEY = "slm_router"
+OnUnavailable = Literal["fail_closed", "fail_open"]
 _LATENCY_WEIGHT = 0.3  # EWMA weight of the newest observed call latency
+_LATENCY_MEMORY_S = 300.0  # an observation older than this is forgotten (a slow deployment gets retried)
+_RESERVE_TRIES = 3
+logger = logging.getLogger("litellm_slm_router")
 
 
-class _LatencyObserver(CustomLogger):
-    """Observes call latency per deployment for every installed strategy.
+@dataclass(slots=True)
+class _Plan:
+    """Everything about one routing attempt that does not depend on the ledger."""
 
-    One instance serves the whole process: LiteLLM keeps a single instance of each CustomLogger
-    class in its callback lists, so a second instance would silently never be called.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._strategies: weakref.WeakSet[SLMRoutingStrategy] = weakref.WeakSet()
-
-    def register(self, strategy: SLMRoutingStrategy) -> None:
-        self._strategies.add(strategy)
-        if self not in litellm.callbacks:
-            litellm.callbacks.append(self)
-
-    def unregister(self, strategy: SLMRoutingStrategy) -> None:
-        self._strategies.discard(strategy)
-
-    def _observe(self, kwargs: Mapping[str, Any], start_time: Any, end_time: Any) -> None:
-        try:
-            info = (kwargs.get("litellm_params") or {}).get("model_info") or kwargs.get("model_info") or {}
-            deployment_id = str(info.get("id"))
-            seconds = (end_time - start_time).total_seconds()
-        except Exception:
-            return
-        for strategy in list(self._strategies):
-            if deployment_id in strategy.catalogue.by_id:
-                strategy.observe_latency(deployment_id, seconds)
-
-    def log_success_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
-        self._observe(kwargs, start_time, end_time)
-
-    async def async_log_success_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
-        self._observe(kwargs, start_time, end_time)
-
-
-_OBSERVER = _LatencyObserver()
+    model_group: str
+    prompt: Any
+    metadata: dict
+    request_kwargs: dict
+    task: TaskRef
+    caps: Caps
+    options: list[ModelOption]
+    by_id: dict[str, dict]
+    assessment: Assessment
+    prompt_tokens: int
+    prompt_bound: int
+    requested: int | None
+    stale: dict | None
 
 
 class SLMRoutingStrategy(CustomRoutingStrategyBase):
-    """Routes managed model groups to the smallest capable deployment and records each decision."""
+    """Routes managed model groups to the smallest capable deployment within the task's budget."""
 
     def __init__(
         self,
@@ -84,32 +81,50 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         classifier: TaskComplexityClassifier | None = None,
         decision_log: DecisionLog | None = None,
         record_inputs: bool = False,
+        ledger: Ledger | None = None,
+        on_ledger_unavailable: OnUnavailable = "fail_closed",
+        reservation_lease_s: float | None = None,
     ) -> None:
         self.router = router
         self.policy = policy or RoutingPolicy()
         self.classifier = classifier or TaskComplexityClassifier()
         self.log = decision_log if decision_log is not None else DecisionLog()
         self.record_inputs = record_inputs
+        self.uid = uuid.uuid4().hex
+        self.default_caps = Caps(self.policy.max_cost_per_task_usd, self.policy.max_tokens_per_task,
+                                 self.policy.max_latency_per_call_s)
+        self.ledger = ledger if ledger is not None else InProcessLedger()
+        self.ledger.caps = self.default_caps
+        if on_ledger_unavailable not in ("fail_closed", "fail_open"):
+            raise ConfigError(f"slm_router.ledger.on_unavailable: expected fail_closed or fail_open, got "
+                              f"{on_ledger_unavailable!r}")
+        self.on_ledger_unavailable = on_ledger_unavailable
+        self.reservation_lease_s = reservation_lease_s
         self.observed_latency: dict[str, float] = {}
+        self._known: dict[str, TaskSnapshot] = {}
+        self._latency_seen: dict[str, float] = {}
         self._view = PolicyView(self.policy)
         self._original_sync = type(router).get_available_deployment.__get__(router)
         self._original_async = type(router).async_get_available_deployment.__get__(router)
         self.catalogue = Catalogue.from_model_list(router.model_list)
-        self.model_groups = managed_groups(router.model_list, model_groups)
+        groups = set(managed_groups(router.model_list, model_groups))
         self.policy.check_names(self.catalogue.names())
-        if self.policy.fallback_model and self.policy.fallback_model not in self.catalogue.groups:
-            raise ConfigError(
-                f"slm_router.policy.fallback_model: '{self.policy.fallback_model}' must be a model_name "
-                "(a model group) of the router, because LiteLLM falls back by model group."
-            )
+        if self.policy.fallback_model:
+            if self.policy.fallback_model not in self.catalogue.groups:
+                raise ConfigError(
+                    f"slm_router.policy.fallback_model: '{self.policy.fallback_model}' must be a model_name "
+                    "(a model group) of the router, because LiteLLM falls back by model group."
+                )
+            groups.add(self.policy.fallback_model)  # so the task's budget covers fallback calls too
+        self.model_groups = frozenset(groups)
 
     # ------------------------------------------------------------------ set-up
 
     def attach(self) -> SLMRoutingStrategy:
-        """Install on the router (deployment choice and latency observation) and add the fallback."""
+        """Install on the router (deployment choice and book-keeping) and add the fallback."""
         self.router.set_custom_routing_strategy(self)
         self.router.slm_router = self  # type: ignore[attr-defined]
-        _OBSERVER.register(self)
+        BOOKS.register(self)
         if self.policy.fallback_model:
             fallbacks = list(self.router.fallbacks or [])
             for group in sorted(self.model_groups):
@@ -121,15 +136,20 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
     def detach(self) -> None:
         """Give the router its own deployment choice back."""
         self.router._reset_custom_routing_strategy()
-        _OBSERVER.unregister(self)
+        BOOKS.unregister(self)
         if getattr(self.router, "slm_router", None) is self:
             del self.router.slm_router  # type: ignore[attr-defined]
 
     def observe_latency(self, deployment_id: str, seconds: float) -> None:
         old = self.observed_latency.get(deployment_id)
-        self.observed_latency[deployment_id] = (
-            seconds if old is None else old + _LATENCY_WEIGHT * (seconds - old)
-        )
+        self.observed_latency[deployment_id] = seconds if old is None else old + _LATENCY_WEIGHT * (seconds - old)
+        self._latency_seen[deployment_id] = time.monotonic()
+
+    def _forget_old_latency(self) -> None:
+        horizon = time.monotonic() - _LATENCY_MEMORY_S
+        for deployment_id in [d for d, seen in self._latency_seen.items() if seen < horizon]:
+            self._latency_seen.pop(deployment_id, None)
+            self.observed_latency.pop(deployment_id, None)
 
     # ------------------------------------------------------------------ LiteLLM entry points
 
@@ -153,7 +173,35 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         )
         if isinstance(healthy, dict):
             return healthy
-        return self.choose(model, healthy, messages if messages is not None else input, request_kwargs)
+        plan = self._plan(model, healthy, messages if messages is not None else input, request_kwargs)
+        if plan.stale is not None:
+            await self.arelease(plan.stale)
+        snapshot, fresh = self._last_known(plan), False
+        for _ in range(_RESERVE_TRIES):
+            try:
+                if snapshot is None:
+                    snapshot = await self.ledger.asnapshot(plan.task, plan.caps)
+                    fresh = True
+                try:
+                    decision = self._select(plan, snapshot)
+                except BudgetExceededError:
+                    if fresh:
+                        raise
+                    snapshot, fresh = await self.ledger.asnapshot(plan.task, plan.caps), True
+                    decision = self._select(plan, snapshot)
+                rid = uuid.uuid4().hex
+                ok, snapshot = await self.ledger.areserve(
+                    plan.task, rid, decision.estimated_cost, plan.prompt_bound + decision.max_tokens,
+                    plan.caps, self._lease(plan))
+            except LedgerUnavailableError as exc:
+                return self._without_ledger(plan, exc)
+            self._remember(plan, snapshot)
+            fresh = True  # the reservation answered with the task's current state
+            if ok:
+                deployment = self._finish(plan, decision, rid, snapshot)
+                self._release_on_cancel(plan.metadata[RESERVATION_KEY])
+                return deployment
+        raise self._contention(plan, snapshot)
 
     def get_available_deployment(
         self,
@@ -172,7 +220,33 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         healthy = self._sync_healthy_deployments(model, messages, input, request_kwargs)
         if isinstance(healthy, dict):
             return healthy
-        return self.choose(model, healthy, messages if messages is not None else input, request_kwargs)
+        plan = self._plan(model, healthy, messages if messages is not None else input, request_kwargs)
+        if plan.stale is not None:
+            self.release(plan.stale)
+        snapshot, fresh = self._last_known(plan), False
+        for _ in range(_RESERVE_TRIES):
+            try:
+                if snapshot is None:
+                    snapshot = self.ledger.snapshot(plan.task, plan.caps)
+                    fresh = True
+                try:
+                    decision = self._select(plan, snapshot)
+                except BudgetExceededError:
+                    if fresh:
+                        raise
+                    snapshot, fresh = self.ledger.snapshot(plan.task, plan.caps), True
+                    decision = self._select(plan, snapshot)
+                rid = uuid.uuid4().hex
+                ok, snapshot = self.ledger.reserve(
+                    plan.task, rid, decision.estimated_cost, plan.prompt_bound + decision.max_tokens,
+                    plan.caps, self._lease(plan))
+            except LedgerUnavailableError as exc:
+                return self._without_ledger(plan, exc)
+            self._remember(plan, snapshot)
+            fresh = True  # the reservation answered with the task's current state
+            if ok:
+                return self._finish(plan, decision, rid, snapshot)
+        raise self._contention(plan, snapshot)
 
     def _sync_healthy_deployments(
         self, model: str, messages: Any, input: Any, request_kwargs: dict
@@ -202,11 +276,11 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
 
     # ------------------------------------------------------------------ the decision
 
-    def choose(
-        self, model_group: str, healthy: Sequence[dict], prompt: Any, request_kwargs: dict
-    ) -> dict:
-        """Pick one of ``healthy`` for this request, record the decision, and return the deployment."""
+    def _plan(self, model_group: str, healthy: Sequence[dict], prompt: Any, request_kwargs: dict) -> _Plan:
         metadata = _metadata_of(request_kwargs)
+        stale = metadata.pop(RESERVATION_KEY, None)  # this request is routed again: that attempt failed
+        task = resolve_task(metadata, request_kwargs)
+        caps = effective_caps(self.policy, metadata)
         failed = _failed_deployment_ids(metadata)
         if failed:
             untried = [d for d in healthy if (d.get("model_info") or {}).get("id") not in failed]
@@ -217,44 +291,180 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             option = self.catalogue.option_for(deployment)
             by_id[option.deployment_id] = deployment
             options.append(option)
-        decision = self.decide(model_group, options, prompt, request_kwargs, metadata)
-        if decision.requested_max_tokens is None and (
-            self.policy.max_tokens_per_task is not None or self.policy.max_cost_per_task_usd is not None
-        ):
-            request_kwargs["max_tokens"] = decision.max_tokens
-        return by_id[decision.selected_deployment_id]
-
-    def decide(
-        self,
-        model_group: str,
-        options: Sequence[Any],
-        prompt: Any,
-        request_kwargs: Mapping[str, Any] | None = None,
-        metadata: dict | None = None,
-    ) -> RoutingDecision:
-        """Assess ``prompt`` and select among ``options``; records the decision (also in ``metadata``)."""
-        request_kwargs = request_kwargs or {}
-        assessment = self.classifier.assess(prompt)
         requested = request_kwargs.get("max_tokens") or request_kwargs.get("max_completion_tokens")
-        task_id = metadata.get("task_id") if metadata else None
-        decision = select(
-            assessment,
-            options,
-            self._view,
-            Budget(self.policy.max_cost_per_task_usd, self.policy.max_tokens_per_task),
-            model_group=model_group,
-            prompt_tokens=estimate_prompt_tokens(prompt),
-            requested_max_tokens=requested if isinstance(requested, int) else None,
-            observed_latency=self.observed_latency,
-            task_id=task_id if isinstance(task_id, str) else None,
-            input_digest=input_digest(prompt),
-            input=prompt if self.record_inputs else None,
-            timestamp=time.time(),
+        bound = prompt_token_bound(prompt)
+        tools = request_kwargs.get("tools")
+        if tools:
+            bound += len(json.dumps(tools, default=str).encode())
+        return _Plan(
+            model_group=model_group, prompt=prompt, metadata=metadata, request_kwargs=request_kwargs, task=task,
+            caps=caps, options=options, by_id=by_id, assessment=self.classifier.assess(prompt),
+            prompt_tokens=estimate_prompt_tokens(prompt), prompt_bound=bound,
+            requested=requested if isinstance(requested, int) and not isinstance(requested, bool) else None,
+            stale=stale if isinstance(stale, dict) else None,
         )
+
+    def _select(self, plan: _Plan, snapshot: TaskSnapshot | None, options: Sequence[ModelOption] | None = None
+                ) -> RoutingDecision:
+        if len(self._latency_seen) > 0 and len(self.log) % 64 == 0:
+            self._forget_old_latency()
+        budget = snapshot.budget() if snapshot is not None else Budget(plan.caps.cost_usd, plan.caps.tokens)
+        try:
+            return select(
+                plan.assessment,
+                plan.options if options is None else options,
+                self._view,
+                budget,
+                model_group=plan.model_group,
+                prompt_tokens=plan.prompt_tokens,
+                prompt_token_bound=plan.prompt_bound,
+                requested_max_tokens=plan.requested,
+                observed_latency=self.observed_latency,
+                latency_cap_s=plan.caps.latency_s,
+                task_id=plan.task.task_id,
+                input_digest=input_digest(plan.prompt),
+                input=plan.prompt if self.record_inputs else None,
+                timestamp=time.time(),
+            )
+        except NoCapableDeploymentError as exc:
+            if snapshot is not None and any(v.reason.startswith(("cost budget", "token budget"))
+                                            for v in exc.verdicts):
+                raise self._exceeded(plan, snapshot, exc) from None
+            raise
+
+    def _finish(self, plan: _Plan, decision: RoutingDecision, rid: str | None,
+                snapshot: TaskSnapshot | None) -> dict:
+        """Record the decision, bound the call (max_tokens, timeout), and note the reservation."""
         self.log.record(decision)
-        if metadata is not None:
-            metadata[METADATA_KEY] = _compact(decision)
-        return decision
+        record = _compact(decision)
+        record["task"] = plan.task.key
+        if snapshot is not None:
+            record["task_spent_usd"] = snapshot.spent_usd
+            record["task_remaining_usd"] = snapshot.remaining_usd
+        plan.metadata[METADATA_KEY] = record
+        kwargs = plan.request_kwargs
+        if plan.requested is None and (plan.caps.cost_usd is not None or plan.caps.tokens is not None):
+            kwargs["max_tokens"] = decision.max_tokens
+        if plan.caps.latency_s is not None:
+            current = kwargs.get("timeout")
+            if not isinstance(current, (int, float)) or current > plan.caps.latency_s:
+                kwargs["timeout"] = plan.caps.latency_s
+        if rid is not None:
+            plan.metadata[RESERVATION_KEY] = {
+                "id": rid, "task": plan.task.key, "strategy": self.uid, "created": time.time(),
+                "deployment_id": decision.selected_deployment_id, "done": False,
+            }
+        return plan.by_id[decision.selected_deployment_id]
+
+    def _last_known(self, plan: _Plan) -> TaskSnapshot | None:
+        """The task's state as the last reservation saw it (None: read it from the ledger).
+
+        Selecting on it saves a ledger round trip; it cannot overspend, because the reservation
+        itself is checked atomically against the ledger and answers with the current state.
+        """
+        if not plan.task.explicit:
+            return _fresh(plan)
+        return self._known.get(plan.task.key)
+
+    def _remember(self, plan: _Plan, snapshot: TaskSnapshot) -> None:
+        if plan.task.explicit:
+            if len(self._known) >= 10_000:
+                self._known.clear()
+            self._known[plan.task.key] = snapshot
+
+    def _lease(self, plan: _Plan) -> float:
+        if self.reservation_lease_s is not None:
+            return self.reservation_lease_s
+        return max(300.0, 2.0 * (plan.caps.latency_s or 600.0))
+
+    def _without_ledger(self, plan: _Plan, exc: LedgerUnavailableError) -> dict:
+        """The ledger cannot be reached: fail open (no budget) or closed (zero-cost deployments only)."""
+        if self.on_ledger_unavailable == "fail_open":
+            logger.warning("slm-router: %s; routing without a budget check (fail_open)", exc)
+            decision = self._select(plan, None)
+            decision = decision.model_copy(update={"reason": decision.reason + "; ledger unavailable: fail_open"})
+            return self._finish(plan, decision, None, None)
+        free = [o for o in plan.options if not o.input_cost_per_token and not o.output_cost_per_token]
+        try:
+            decision = self._select(plan, None, free)
+        except NoCapableDeploymentError:
+            raise LedgerUnavailableError(
+                f"{exc}. Paid deployments are refused while the budget ledger is unreachable "
+                "(slm_router.ledger.on_unavailable: fail_closed), and no zero-cost deployment can take this "
+                f"{plan.assessment.complexity.value} task. Restore the ledger, or set on_unavailable: fail_open."
+            ) from exc
+        decision = decision.model_copy(update={"reason": decision.reason + "; ledger unavailable: fail_closed"})
+        return self._finish(plan, decision, None, None)
+
+    def _exceeded(self, plan: _Plan, snapshot: TaskSnapshot, cause: Exception | None) -> BudgetExceededError:
+        caps = plan.caps
+        parts = []
+        if caps.cost_usd is not None:
+            parts.append(f"cost cap ${caps.cost_usd:g}: spent ${snapshot.spent_usd:.6f}, reserved "
+                         f"${snapshot.reserved_usd:.6f} by calls in flight")
+        if caps.tokens is not None:
+            parts.append(f"token cap {caps.tokens}: spent {snapshot.spent_tokens}, reserved {snapshot.reserved_tokens}")
+        detail = f" ({cause})" if cause is not None else ""
+        return BudgetExceededError(
+            f"slm-router: task '{plan.task.task_id}' cannot afford this call: " + "; ".join(parts)
+            + f". Nothing was sent to a provider. Raise slm_router.policy.max_cost_per_task_usd / "
+            f"max_tokens_per_task (or the request's own override), lower max_tokens, or start a new task id.{detail}",
+            task=plan.task.key, cap_usd=caps.cost_usd, cap_tokens=caps.tokens, spent_usd=snapshot.spent_usd,
+            reserved_usd=snapshot.reserved_usd, spent_tokens=snapshot.spent_tokens,
+            reserved_tokens=snapshot.reserved_tokens,
+        )
+
+    def _contention(self, plan: _Plan, snapshot: TaskSnapshot) -> BudgetExceededError:
+        return self._exceeded(plan, snapshot, None)
+
+    # ------------------------------------------------------------------ books (called by the book-keeper)
+
+    async def asettle(self, reservation: Mapping[str, Any], cost: float, tokens: int) -> None:
+        try:
+            await self.ledger.asettle(reservation["task"], reservation["id"], cost, tokens)
+        except LedgerUnavailableError as exc:
+            logger.error("slm-router: could not settle $%.6f on task %s: %s", cost, reservation["task"], exc)
+
+    def settle(self, reservation: Mapping[str, Any], cost: float, tokens: int) -> None:
+        try:
+            self.ledger.settle(reservation["task"], reservation["id"], cost, tokens)
+        except LedgerUnavailableError as exc:
+            logger.error("slm-router: could not settle $%.6f on task %s: %s", cost, reservation["task"], exc)
+
+    async def arelease(self, reservation: Mapping[str, Any]) -> None:
+        try:
+            await self.ledger.arelease(reservation["task"], reservation["id"])
+        except LedgerUnavailableError as exc:
+            logger.warning("slm-router: could not release a reservation of task %s (it lapses after its "
+                           "lease): %s", reservation["task"], exc)
+
+    def release(self, reservation: Mapping[str, Any]) -> None:
+        try:
+            self.ledger.release(reservation["task"], reservation["id"])
+        except LedgerUnavailableError as exc:
+            logger.warning("slm-router: could not release a reservation of task %s (it lapses after its "
+                           "lease): %s", reservation["task"], exc)
+
+    def _release_on_cancel(self, reservation: dict) -> None:
+        """If the caller's task is cancelled before the call ends, give the reservation back."""
+        current = asyncio.current_task()
+        if current is not None:
+            current.add_done_callback(functools.partial(self._on_caller_done, reservation))
+
+    def _on_caller_done(self, reservation: dict, task: asyncio.Task) -> None:
+        if task.cancelled() and not reservation.get("done"):
+            reservation["done"] = True
+            try:
+                asyncio.get_running_loop().create_task(self.arelease(reservation))
+            except RuntimeError:  # no loop left: the reservation lapses after its lease
+                pass
+
+
+def _fresh(plan: _Plan) -> TaskSnapshot:
+    """The state of a task that has made no call yet (a one-request task)."""
+    caps = plan.caps
+    return TaskSnapshot(task=plan.task.key, spent_usd=0.0, reserved_usd=0.0, remaining_usd=caps.cost_usd,
+                        spent_tokens=0, reserved_tokens=0, remaining_tokens=caps.tokens, calls=0, reservations=0)
 
 
 def _metadata_of(request_kwargs: dict) -> dict:
@@ -314,12 +524,17 @@ def install(
     decision_log: DecisionLog | None = None,
     decision_log_path: str | None = None,
     record_inputs: bool = False,
+    ledger: Ledger | None = None,
+    on_ledger_unavailable: OnUnavailable = "fail_closed",
+    reservation_lease_s: float | None = None,
 ) -> SLMRoutingStrategy:
     """Make ``router`` route its managed model groups through the plugin; returns the strategy.
 
     ``policy`` may be a :class:`RoutingPolicy` or a mapping of its keys. ``model_groups`` defaults
     to the groups whose deployments carry a ``model_info.slm_router`` block. Decisions go to
-    ``decision_log`` (or a new log writing JSON lines to ``decision_log_path``).
+    ``decision_log`` (or a new log writing JSON lines to ``decision_log_path``). Budgets are kept
+    in ``ledger`` (default: in this process; :class:`~litellm_slm_router.ledger.RedisLedger` to share
+    them between processes).
     """
     if not isinstance(policy, RoutingPolicy):
         policy = RoutingPolicy.from_config(policy)
@@ -330,6 +545,7 @@ def install(
         existing.detach()
     strategy = SLMRoutingStrategy(
         router, policy, model_groups=model_groups, classifier=classifier, decision_log=decision_log,
-        record_inputs=record_inputs,
+        record_inputs=record_inputs, ledger=ledger, on_ledger_unavailable=on_ledger_unavailable,
+        reservation_lease_s=reservation_lease_s,
     )
     return strategy.attach()

@@ -61,11 +61,11 @@ async def test_unmanaged_group_is_routed_by_litellm_as_before(router):
 async def test_decision_lands_in_litellm_metadata_and_logging():
     captured = []
 
-    class Capture(CustomLogger):
+    class CaptureMetadata(CustomLogger):
         async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
             captured.append(kwargs["litellm_params"]["metadata"])
 
-    capture = Capture()
+    capture = CaptureMetadata()
     litellm.callbacks.append(capture)
     r = litellm.Router(model_list=deployments())
     strategy = install(r)
