@@ -4,18 +4,52 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from litellm_slm_router.classifier import ClassifierThresholds
+from litellm_slm_router.classifier import ClassifierThresholds, TaskComplexityClassifier
 from litellm_slm_router.errors import ConfigError
+from litellm_slm_router.ledger import DEFAULT_TTL_S, InProcessLedger, Ledger, RedisLedger
 from litellm_slm_router.policy import RoutingPolicy, validate_section
 
-__all__ = ["SECTION", "LoadedConfig", "PluginConfig", "load_config"]
+if TYPE_CHECKING:
+    from litellm_slm_router.strategy import SLMRoutingStrategy
+
+__all__ = ["SECTION", "LedgerConfig", "LoadedConfig", "PluginConfig", "load_config"]
 
 SECTION = "slm_router"
+
+
+class LedgerConfig(BaseModel):
+    """Where task budgets are kept (``slm_router.ledger``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    backend: Literal["memory", "redis"] = "memory"
+    redis: dict[str, Any] | None = None
+    ttl_s: int = Field(default=DEFAULT_TTL_S, gt=0)
+    on_unavailable: Literal["fail_closed", "fail_open"] = "fail_closed"
+    reservation_lease_s: float | None = Field(default=None, gt=0)
+
+    def build(self, router: Any = None) -> Ledger:
+        """The ledger this section describes.
+
+        Redis settings come from ``redis:`` (``url`` or ``host``/``port``/``password``), else from
+        the router's own Redis (``litellm.Router(redis_host=...)``), else from LiteLLM's environment
+        variables (``REDIS_URL``, ``REDIS_HOST``, ``REDIS_PORT``, ``REDIS_PASSWORD``).
+        """
+        if self.backend == "memory":
+            return InProcessLedger(ttl_s=self.ttl_s)
+        settings = dict(self.redis or {})
+        if not settings and router is not None:
+            redis_cache = getattr(getattr(router, "cache", None), "redis_cache", None)
+            settings = dict(getattr(redis_cache, "redis_kwargs", None) or {})
+        try:
+            return RedisLedger(ttl_s=self.ttl_s, **settings)
+        except TypeError as exc:
+            raise ConfigError(f"{SECTION}.ledger.redis: {exc}") from None
 
 
 class PluginConfig(BaseModel):
@@ -29,6 +63,7 @@ class PluginConfig(BaseModel):
     record_inputs: bool = False
     decision_memory: int = Field(default=1000, ge=1)
     classifier: ClassifierThresholds = Field(default_factory=ClassifierThresholds)
+    ledger: LedgerConfig = Field(default_factory=LedgerConfig)
 
     @field_validator("model_groups", mode="before")
     @classmethod
@@ -38,6 +73,20 @@ class PluginConfig(BaseModel):
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None) -> PluginConfig:
         return validate_section(cls, data, SECTION)
+
+    def install(self, router: Any) -> SLMRoutingStrategy:
+        """Install the plugin on ``router`` as this configuration says."""
+        from litellm_slm_router.decision import DecisionLog
+        from litellm_slm_router.strategy import install
+
+        return install(
+            router, self.policy, model_groups=self.model_groups,
+            classifier=TaskComplexityClassifier(self.classifier),
+            decision_log=DecisionLog(maxlen=self.decision_memory, path=self.decision_log),
+            record_inputs=self.record_inputs, ledger=self.ledger.build(router),
+            on_ledger_unavailable=self.ledger.on_unavailable,
+            reservation_lease_s=self.ledger.reservation_lease_s,
+        )
 
 
 class LoadedConfig(BaseModel):

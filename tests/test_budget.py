@@ -308,3 +308,19 @@ def test_reservations_lapse_after_their_lease_and_settle_is_idempotent(redis_ser
         ledger.release("lease", "nothing")
         snap = ledger.snapshot("lease")
         assert snap.spent_usd == pytest.approx(0.2)
+
+
+def test_ledger_settings_from_the_config_or_the_routers_own_redis(redis_server):
+    from litellm_slm_router.config import PluginConfig
+
+    explicit = PluginConfig.from_mapping(
+        {"ledger": {"backend": "redis", "redis": {"host": "127.0.0.1", "port": redis_server.port}}})
+    first = explicit.install(litellm.Router(model_list=[cloud()]))
+    assert isinstance(first.ledger, RedisLedger) and str(redis_server.port) in first.ledger.describe()
+    router = litellm.Router(model_list=[cloud()], redis_host="127.0.0.1", redis_port=redis_server.port)
+    second = PluginConfig.from_mapping({"ledger": {"backend": "redis"}}).install(router)
+    assert isinstance(second.ledger, RedisLedger)
+    first.ledger.reserve("cfg-task", "r1", 0.001, 10)
+    first.ledger.settle("cfg-task", "r1", 0.001, 10)
+    assert second.ledger.snapshot("cfg-task").spent_usd == 0.001
+    assert isinstance(PluginConfig().install(litellm.Router(model_list=[cloud()])).ledger, InProcessLedger)
