@@ -102,6 +102,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         self.reservation_lease_s = reservation_lease_s
         self.observed_latency: dict[str, float] = {}
         self._known: dict[str, TaskSnapshot] = {}
+        self._decisions_made = 0
         self._latency_seen: dict[str, float] = {}
         self._view = PolicyView(self.policy)
         self._original_sync = type(router).get_available_deployment.__get__(router)
@@ -306,7 +307,8 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
 
     def _select(self, plan: _Plan, snapshot: TaskSnapshot | None, options: Sequence[ModelOption] | None = None
                 ) -> RoutingDecision:
-        if len(self._latency_seen) > 0 and len(self.log) % 64 == 0:
+        self._decisions_made += 1
+        if self._latency_seen and self._decisions_made % 64 == 0:
             self._forget_old_latency()
         budget = snapshot.budget() if snapshot is not None else Budget(plan.caps.cost_usd, plan.caps.tokens)
         try:

@@ -149,6 +149,22 @@ async def test_failure_and_cancellation_release_the_reservation():
     assert (snap.spent_usd, snap.reserved_usd, snap.reservations) == (0.0, 0.0, 0)
 
 
+async def test_each_retry_attempt_reserves_and_settles_on_its_own():
+    port = free_port()
+    failing = local(api_base=f"http://127.0.0.1:{port}/v1")
+    failing["litellm_params"] = {"model": "openai/qwen3-1.7b", "api_base": f"http://127.0.0.1:{port}/v1",
+                                 "api_key": "none"}
+    failing["model_info"]["slm_router"]["max_complexity"] = "critical"
+    router = litellm.Router(model_list=[failing, cloud()], num_retries=1, retry_after=0)
+    strategy = install(router, RoutingPolicy(max_cost_per_task_usd=0.01))
+    r = await router.acompletion(model="auto", messages=HARD, max_tokens=80, metadata={"task_id": "retry"})
+    assert r._hidden_params["model_id"] == "cloud-x"
+    assert [d.selected_deployment_id for d in strategy.log.decisions] == ["local-small", "cloud-x"]
+    snap = await settled(strategy.ledger, "retry", calls=1)
+    assert snap.calls == 1 and snap.reservations == 0
+    assert snap.spent_usd == pytest.approx(r._hidden_params["response_cost"], abs=1e-8)
+
+
 async def test_streaming_settles_once_at_the_end():
     router = litellm.Router(model_list=[cloud()])
     strategy = install(router, RoutingPolicy(max_cost_per_task_usd=0.01))
