@@ -17,7 +17,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -177,32 +177,22 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         plan = self._plan(model, healthy, messages if messages is not None else input, request_kwargs)
         if plan.stale is not None:
             await self.arelease(plan.stale)
-        snapshot, fresh = self._last_known(plan), False
-        for _ in range(_RESERVE_TRIES):
-            try:
-                if snapshot is None:
-                    snapshot = await self.ledger.asnapshot(plan.task, plan.caps)
-                    fresh = True
+        steps = self._reserve_steps(plan)
+        answer: Any = None
+        try:
+            while True:
+                op = steps.send(answer)
                 try:
-                    decision = self._select(plan, snapshot)
-                except BudgetExceededError:
-                    if fresh:
-                        raise
-                    snapshot, fresh = await self.ledger.asnapshot(plan.task, plan.caps), True
-                    decision = self._select(plan, snapshot)
-                rid = uuid.uuid4().hex
-                ok, snapshot = await self.ledger.areserve(
-                    plan.task, rid, decision.estimated_cost, plan.prompt_bound + decision.max_tokens,
-                    plan.caps, self._lease(plan))
-            except LedgerUnavailableError as exc:
-                return self._without_ledger(plan, exc)
-            self._remember(plan, snapshot)
-            fresh = True  # the reservation answered with the task's current state
-            if ok:
-                deployment = self._finish(plan, decision, rid, snapshot)
-                self._release_on_cancel(plan.metadata[RESERVATION_KEY])
-                return deployment
-        raise self._contention(plan, snapshot)
+                    if op is None:
+                        answer = await self.ledger.asnapshot(plan.task, plan.caps)
+                    else:
+                        answer = await self.ledger.areserve(plan.task, *op)
+                except LedgerUnavailableError as exc:
+                    steps.close()
+                    return self._without_ledger(plan, exc)
+        except StopIteration as done:
+            self._release_on_cancel(plan.metadata[RESERVATION_KEY])
+            return done.value
 
     def get_available_deployment(
         self,
@@ -224,30 +214,19 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         plan = self._plan(model, healthy, messages if messages is not None else input, request_kwargs)
         if plan.stale is not None:
             self.release(plan.stale)
-        snapshot, fresh = self._last_known(plan), False
-        for _ in range(_RESERVE_TRIES):
-            try:
-                if snapshot is None:
-                    snapshot = self.ledger.snapshot(plan.task, plan.caps)
-                    fresh = True
+        steps = self._reserve_steps(plan)
+        answer: Any = None
+        try:
+            while True:
+                op = steps.send(answer)
                 try:
-                    decision = self._select(plan, snapshot)
-                except BudgetExceededError:
-                    if fresh:
-                        raise
-                    snapshot, fresh = self.ledger.snapshot(plan.task, plan.caps), True
-                    decision = self._select(plan, snapshot)
-                rid = uuid.uuid4().hex
-                ok, snapshot = self.ledger.reserve(
-                    plan.task, rid, decision.estimated_cost, plan.prompt_bound + decision.max_tokens,
-                    plan.caps, self._lease(plan))
-            except LedgerUnavailableError as exc:
-                return self._without_ledger(plan, exc)
-            self._remember(plan, snapshot)
-            fresh = True  # the reservation answered with the task's current state
-            if ok:
-                return self._finish(plan, decision, rid, snapshot)
-        raise self._contention(plan, snapshot)
+                    answer = (self.ledger.snapshot(plan.task, plan.caps) if op is None
+                              else self.ledger.reserve(plan.task, *op))
+                except LedgerUnavailableError as exc:
+                    steps.close()
+                    return self._without_ledger(plan, exc)
+        except StopIteration as done:
+            return done.value
 
     def _sync_healthy_deployments(
         self, model: str, messages: Any, input: Any, request_kwargs: dict
@@ -304,6 +283,32 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             requested=requested if isinstance(requested, int) and not isinstance(requested, bool) else None,
             stale=stale if isinstance(stale, dict) else None,
         )
+
+    def _reserve_steps(self, plan: _Plan) -> Generator[tuple | None, Any, dict]:
+        """Select and reserve, as a sequence of ledger operations the sync and async drivers perform.
+
+        Yields ``None`` to read the task's snapshot, or the arguments of ``reserve`` after the task;
+        returns the chosen deployment once a reservation succeeds.
+        """
+        snapshot, fresh = self._last_known(plan), False
+        for _ in range(_RESERVE_TRIES):
+            if snapshot is None:
+                snapshot, fresh = (yield None), True
+            try:
+                decision = self._select(plan, snapshot)
+            except BudgetExceededError:
+                if fresh:
+                    raise
+                snapshot, fresh = (yield None), True  # the remembered state was stale: look again
+                decision = self._select(plan, snapshot)
+            rid = uuid.uuid4().hex
+            ok, snapshot = yield (rid, decision.estimated_cost, plan.prompt_bound + decision.max_tokens,
+                                  plan.caps, self._lease(plan))
+            self._remember(plan, snapshot)
+            fresh = True  # the reservation answered with the task's current state
+            if ok:
+                return self._finish(plan, decision, rid, snapshot)
+        raise self._contention(plan, snapshot)
 
     def _select(self, plan: _Plan, snapshot: TaskSnapshot | None, options: Sequence[ModelOption] | None = None
                 ) -> RoutingDecision:
