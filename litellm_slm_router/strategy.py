@@ -12,6 +12,7 @@ Every other model group is handed to LiteLLM's own strategy, unchanged.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import json
 import logging
@@ -123,9 +124,15 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
 
     def attach(self) -> SLMRoutingStrategy:
         """Install on the router (deployment choice and book-keeping) and add the fallback."""
-        self.router.set_custom_routing_strategy(self)
-        self.router.slm_router = self  # type: ignore[attr-defined]
+        router = self.router
+        router.set_custom_routing_strategy(self)
+        router.slm_router = self  # type: ignore[attr-defined]
         BOOKS.register(self)
+        # Settle a finished call before its response reaches the caller, so that the task's next
+        # call sees the real spend rather than the reservation (LiteLLM's cost callback comes later).
+        router.set_response_headers = functools.partial(_settling_response_headers, self,
+                                                        type(router).set_response_headers.__get__(router))
+        router.completion = functools.partial(_settling_completion, self, type(router).completion.__get__(router))
         if self.policy.fallback_model:
             fallbacks = list(self.router.fallbacks or [])
             for group in sorted(self.model_groups):
@@ -137,6 +144,8 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
     def detach(self) -> None:
         """Give the router its own deployment choice back."""
         self.router._reset_custom_routing_strategy()
+        for attr in ("set_response_headers", "completion"):
+            self.router.__dict__.pop(attr, None)
         BOOKS.unregister(self)
         if getattr(self.router, "slm_router", None) is self:
             del self.router.slm_router  # type: ignore[attr-defined]
@@ -357,10 +366,14 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             if not isinstance(current, (int, float)) or current > plan.caps.latency_s:
                 kwargs["timeout"] = plan.caps.latency_s
         if rid is not None:
-            plan.metadata[RESERVATION_KEY] = {
+            reservation = {
                 "id": rid, "task": plan.task.key, "strategy": self.uid, "created": time.time(),
                 "deployment_id": decision.selected_deployment_id, "done": False,
             }
+            plan.metadata[RESERVATION_KEY] = reservation
+            pending = _SYNC_RESERVATIONS.get()
+            if pending is not None:
+                pending.append(reservation)
         return plan.by_id[decision.selected_deployment_id]
 
     def _last_known(self, plan: _Plan) -> TaskSnapshot | None:
@@ -452,6 +465,24 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             logger.warning("slm-router: could not release a reservation of task %s (it lapses after its "
                            "lease): %s", reservation["task"], exc)
 
+    def settlement_of(self, reservation: dict, response: Any) -> tuple[float, int] | None:
+        """(cost, tokens) of a finished non-streaming response, marking its reservation done."""
+        if reservation.get("done") or isinstance(response, litellm.CustomStreamWrapper):
+            return None
+        hidden = getattr(response, "_hidden_params", None) or {}
+        usage = getattr(response, "usage", None)
+        if usage is None:
+            return None
+        prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
+        completion = int(getattr(usage, "completion_tokens", 0) or 0)
+        cost = hidden.get("response_cost")
+        if not isinstance(cost, (int, float)):
+            option = self.catalogue.by_id.get(str(reservation.get("deployment_id")))
+            cost = 0.0 if option is None else (
+                prompt * option.input_cost_per_token + completion * option.output_cost_per_token)
+        reservation["done"] = True
+        return float(cost), int(getattr(usage, "total_tokens", 0) or prompt + completion)
+
     def _release_on_cancel(self, reservation: dict) -> None:
         """If the caller's task is cancelled before the call ends, give the reservation back."""
         current = asyncio.current_task()
@@ -465,6 +496,39 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
                 asyncio.get_running_loop().create_task(self.arelease(reservation))
             except RuntimeError:  # no loop left: the reservation lapses after its lease
                 pass
+
+
+_SYNC_RESERVATIONS: contextvars.ContextVar[list[dict] | None] = contextvars.ContextVar(
+    "slm_router_sync_reservations", default=None)
+
+
+async def _settling_response_headers(strategy: SLMRoutingStrategy, original: Any, response: Any,
+                                     model_group: str | None = None, request_kwargs: dict | None = None) -> Any:
+    result = await original(response=response, model_group=model_group, request_kwargs=request_kwargs)
+    if request_kwargs and model_group in strategy.model_groups:
+        reservation = _metadata_of(request_kwargs).get(RESERVATION_KEY)
+        if isinstance(reservation, dict) and reservation.get("strategy") == strategy.uid:
+            settled = strategy.settlement_of(reservation, response)
+            if settled is not None:
+                await strategy.asettle(reservation, *settled)
+    return result
+
+
+def _settling_completion(strategy: SLMRoutingStrategy, original: Any, *args: Any, **kwargs: Any) -> Any:
+    token = _SYNC_RESERVATIONS.set([])
+    try:
+        response = original(*args, **kwargs)
+        made = _SYNC_RESERVATIONS.get() or []
+    finally:
+        _SYNC_RESERVATIONS.reset(token)
+    model_id = (getattr(response, "_hidden_params", None) or {}).get("model_id")
+    for reservation in reversed(made):  # the last attempt on the answering deployment is the one that answered
+        if reservation.get("deployment_id") == model_id:
+            settled = strategy.settlement_of(reservation, response)
+            if settled is not None:
+                strategy.settle(reservation, *settled)
+            break
+    return response
 
 
 def _fresh(plan: _Plan) -> TaskSnapshot:

@@ -87,3 +87,104 @@ class RedisServer:
                 self.process.wait(timeout=5)
             except Exception:
                 self.process.kill()
+
+
+def wait_http(url: str, timeout: float = 60.0, process=None) -> None:
+    """Wait until ``url`` answers (any HTTP status); fail early if ``process`` exited."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+class Process:
+    """A child process (an upstream server or a LiteLLM proxy) with its output in a log file."""
+
+    def __init__(self, args: list[str], log_path, env: dict | None = None, cwd=None) -> None:
+        import os
+        import subprocess
+
+        self.log_path = log_path
+        self._log = open(log_path, "w")
+        self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, cwd=cwd,
+                                        env={**os.environ, **(env or {})}, start_new_session=True)
+
+    def poll(self):
+        return self.process.poll()
+
+    @property
+    def returncode(self):
+        return self.process.returncode
+
+    def log(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        with open(self.log_path) as fh:
+            return fh.read()
+
+    def stop(self) -> None:
+        import os
+        import signal
+
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=10)
+            except Exception:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        self._log.close()
+
+
+def start_upstream(tmp_dir, name: str, fail: bool = False, delay: float = 0.0) -> tuple[Process, int]:
+    import sys
+    from pathlib import Path
+
+    port = free_port()
+    args = [sys.executable, str(Path(__file__).parent / "upstream.py"), "--port", str(port), "--name", name]
+    if fail:
+        args.append("--fail")
+    if delay:
+        args += ["--delay", str(delay)]
+    process = Process(args, Path(tmp_dir) / f"upstream-{name}-{port}.log")
+    wait_http(f"http://127.0.0.1:{port}/v1/models", 30, process)
+    return process, port
+
+
+def start_proxy(tmp_dir, config, name: str = "proxy") -> tuple[Process, int]:
+    """Start ``litellm --config`` on a free port; ``config`` is a dict (written to tmp_dir) or a path."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    port = free_port()
+    if isinstance(config, dict):
+        path = Path(tmp_dir) / f"{name}-{port}.yaml"
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+    else:
+        path = Path(config)
+    litellm_bin = shutil.which("litellm") or str(Path(sys.executable).parent / "litellm")
+    process = Process([litellm_bin, "--config", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                      Path(tmp_dir) / f"{name}-{port}.log",
+                      env={"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR"})
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health/liveliness", 90, process)
+    except RuntimeError:
+        log = process.log()
+        process.stop()
+        raise RuntimeError(f"proxy did not start:\n{log[-3000:]}") from None
+    return process, port

@@ -182,7 +182,8 @@ async def test_token_cap_is_enforced_through_max_tokens():
 
     class CaptureMaxTokens(CustomLogger):
         async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
-            seen.append(kwargs["optional_params"].get("max_tokens"))
+            if (kwargs["litellm_params"].get("metadata") or {}).get("task_id") == "tok":
+                seen.append(kwargs["optional_params"].get("max_tokens"))
 
     capture = CaptureMaxTokens()
     litellm.callbacks.append(capture)
@@ -244,14 +245,15 @@ async def test_latency_cap_becomes_the_timeout_and_slow_deployments_are_skipped(
 
     class CaptureTimeout(CustomLogger):
         async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
-            seen.append(kwargs["litellm_params"].get("timeout") or kwargs.get("timeout"))
+            if (kwargs["litellm_params"].get("metadata") or {}).get("task_id") == "lat":
+                seen.append(kwargs["litellm_params"].get("timeout") or kwargs.get("timeout"))
 
     capture = CaptureTimeout()
     litellm.callbacks.append(capture)
     router = litellm.Router(model_list=[local(), cloud()])
     strategy = install(router, RoutingPolicy(max_latency_per_call_s=7.5))
     try:
-        r = await router.acompletion(model="auto", messages=EASY)
+        r = await router.acompletion(model="auto", messages=EASY, metadata={"task_id": "lat"})
         assert r._hidden_params["model_id"] == "local-small"
         for _ in range(50):
             if seen:

@@ -1,0 +1,88 @@
+"""A small OpenAI-compatible chat server for the tests: plays a local or a cloud model on loopback.
+
+    python tests/upstream.py --port 8101 --name local [--fail]
+
+Answers ``[NAME] ...`` with usage figures (streaming too), counts requests (``GET /stats``), and with
+``--fail`` answers every chat request with HTTP 500.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+import uuid
+
+from aiohttp import web
+
+COMPLETION_TOKENS = 12
+
+
+def build_app(name: str, fail: bool, delay: float) -> web.Application:
+    stats = {"requests": 0, "max_tokens": []}
+
+    async def chat(request: web.Request) -> web.StreamResponse:
+        stats["requests"] += 1
+        body = await request.json()
+        stats["max_tokens"].append(body.get("max_tokens") or body.get("max_completion_tokens"))
+        if delay:
+            await asyncio.sleep(delay)
+        if fail:
+            return web.json_response({"error": {"message": f"{name} is down", "type": "server_error"}}, status=500)
+        text = " ".join(str(m.get("content")) for m in body.get("messages", []))
+        prompt_tokens = max(1, len(text) // 4)
+        limit = body.get("max_tokens") or body.get("max_completion_tokens") or COMPLETION_TOKENS
+        completion_tokens = min(COMPLETION_TOKENS, int(limit))
+        content = f"[{name}] " + " ".join(["ok"] * (completion_tokens - 1))
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                 "total_tokens": prompt_tokens + completion_tokens}
+        cid, created, model = f"chatcmpl-{uuid.uuid4().hex[:12]}", int(time.time()), body.get("model", name)
+        if not body.get("stream"):
+            return web.json_response({
+                "id": cid, "object": "chat.completion", "created": created, "model": model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                             "finish_reason": "stop"}],
+                "usage": usage,
+            })
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        words = content.split(" ")
+        for i, word in enumerate(words):
+            chunk = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
+                     "choices": [{"index": 0, "delta": {"content": word + (" " if i < len(words) - 1 else "")},
+                                  "finish_reason": None}]}
+            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        final = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
+                 "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": usage}
+        await response.write(f"data: {json.dumps(final)}\n\n".encode())
+        await response.write(b"data: [DONE]\n\n")
+        return response
+
+    async def models(request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": name, "object": "model"}]})
+
+    async def get_stats(request: web.Request) -> web.Response:
+        return web.json_response(stats)
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", chat)
+    app.router.add_post("/chat/completions", chat)
+    app.router.add_get("/v1/models", models)
+    app.router.add_get("/stats", get_stats)
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--fail", action="store_true")
+    parser.add_argument("--delay", type=float, default=0.0)
+    args = parser.parse_args()
+    web.run_app(build_app(args.name, args.fail, args.delay), host="127.0.0.1", port=args.port, print=None,
+                access_log=None)
+
+
+if __name__ == "__main__":
+    main()
