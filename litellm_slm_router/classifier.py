@@ -56,6 +56,7 @@ class ClassifierThresholds(BaseModel):
 # '+', '#', '$', '€', '£' and '/' are kept so that "c++", "c#", "$", "don't" and "two-factor" stay words.
 _SEPARATORS = str.maketrans({c: " " for c in "!\"%&()*,.:;<=>?@[\\]^`{|}~“”«»‘\t\n\r"} | {"’": "'"})
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_DIGIT = re.compile(r"\d")
 _LIST_ITEM = re.compile(r"(?m)^\s*(?:[-*•]|\d+[.)])\s+")
 _CODE_SYMBOLS = re.compile(r"[{};]\s*$|=>|->|::|\(\)|==|!=|\bdef |\bfn |#include|</?\w+>", re.M)
 _SECRET = re.compile(
@@ -217,7 +218,7 @@ def _need_logit(
             needs.append("code")
 
     # Math: numbers, operators and quantity words.
-    numbers = len(_NUMBER.findall(raw)) if any(c.isdigit() for c in raw[:4000]) else 0
+    numbers = len(_NUMBER.findall(raw)) if _DIGIT.search(raw) else 0
     math_words = len(word_set & lx.MATH)
     operators = sum(raw.count(op) for op in ("+", "^", "√", "∫", "×", "÷")) + ("=" in raw and numbers > 0)
     number_weight = 0.7 if (math_words or operators) else 0.3  # numbers in pasted data are not math
@@ -275,8 +276,7 @@ def _critical_actions(raw: str, lower: str, word_set: frozenset[str]) -> list[st
     found: list[str] = []
     if any(h in lower for h in _SECRET_HINTS) and _SECRET.search(raw):
         found.append("secret(in_prompt)")
-    if not (word_set & lx.RISK_GATE or any(p in lower for p in lx.RISK_PHRASES)
-            or any(c in lower for c in lx.COMMAND_LITERALS)):
+    if not _worth_scanning(lower, word_set):
         if not lower.isascii():
             _scan_cjk(lower, found)
         return found
@@ -304,6 +304,43 @@ def _critical_actions(raw: str, lower: str, word_set: frozenset[str]) -> list[st
     if not lower.isascii():
         _scan_cjk(lower, found)
     return found
+
+
+_LITERAL_HEADS = frozenset(c.translate(_SEPARATORS).split()[0] for c in lx.COMMAND_LITERALS)
+_PHRASE_HEADS = frozenset(p.translate(_SEPARATORS).split()[0] for p in lx.RISK_PHRASES)
+_ACTION_NOUNS = frozenset(lx.ACTION_NOUNS)
+_CURRENCY = ("$", "€", "£", "¥")
+
+
+def _object_hint(kind: str, verb: str, lower: str, word_set: frozenset[str]) -> bool:
+    """Could a clause of this ask name an object that makes ``kind`` dangerous? (A cheap superset.)"""
+    if word_set & lx.RISK_OBJECTS[kind] or any(p in lower for p in lx.RISK_OBJECT_PHRASES[kind]):
+        return True
+    if kind == lx.DEPLOY:
+        return "prod" in lower or verb in lx.DEPLOY_ITSELF
+    if kind == lx.MONEY:
+        return any(c in lower for c in _CURRENCY)
+    if kind == lx.ADMIN:
+        return "admin" in lower
+    if kind == lx.DELETE:
+        return "/" in lower
+    return False
+
+
+def _worth_scanning(lower: str, word_set: frozenset[str]) -> bool:
+    """Whether the sentence-level scan can find anything: a risky verb *and* an object of its kind."""
+    for verb in word_set & lx.RISK_VERB_SET:
+        for kind in lx.RISK_VERBS[verb]:
+            if _object_hint(kind, verb, lower, word_set):
+                return True
+    literal = bool(word_set & _LITERAL_HEADS) and any(c in lower for c in lx.COMMAND_LITERALS)
+    if literal:
+        return True
+    if word_set & lx.EXEC_WORDS and ("prod" in lower or "live" in word_set or "```" in lower):
+        return True
+    if word_set & lx.LIGHT_VERBS and word_set & _ACTION_NOUNS:
+        return True
+    return bool(word_set & _PHRASE_HEADS) and any(p in lower for p in lx.RISK_PHRASES)
 
 
 def _tokens(text: str) -> list[str]:

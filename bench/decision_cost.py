@@ -1,0 +1,202 @@
+"""Per-decision cost and SDK overhead, side by side with LiteLLM in the same process.
+
+    python bench/decision_cost.py                  # both parts, writes bench/results/decision_cost.json
+    python bench/decision_cost.py --quick          # smoke run
+
+1. Per decision: this plugin's classify+select (classifier plus the pure selector over a four-deployment
+   catalogue) beside LiteLLM's complexity router ``classify`` on the same 10-, 100- and 2,000-word
+   prompts; p50 and p99 in microseconds.
+2. SDK overhead: ``Router.acompletion`` on ``mock_response`` deployments through the plugin (with its
+   in-process budget ledger) versus LiteLLM's default ``simple-shuffle`` on the same deployments;
+   sequential calls, alternating rounds; median latency and throughput ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, machine, write_json
+
+# Neutral working prose (no benchmark prompts), cut to the word counts the issue names.
+_PROSE = (
+    "Please read the notes below from our planning meeting and tell me which action items are still open. "
+    "The team discussed the release calendar, the hiring plan for the support group, and the budget for "
+    "the new office. Sam will send the revised calendar on Friday, Lee owns the interview schedule, and "
+    "the finance lead asked for a short summary of last quarter's travel costs before the next review. "
+    "We also agreed to move the weekly sync to Tuesday mornings and to keep the notes in the shared folder. "
+).split()
+
+
+def prompt_of(words: int) -> str:
+    return " ".join((_PROSE * (words // len(_PROSE) + 1))[:words])
+
+
+def timed(fn: Callable[[], object], iterations: int) -> tuple[float, float]:
+    for _ in range(min(200, iterations)):
+        fn()
+    samples = []
+    gc.disable()
+    try:
+        for _ in range(iterations):
+            t0 = time.perf_counter_ns()
+            fn()
+            samples.append(time.perf_counter_ns() - t0)
+    finally:
+        gc.enable()
+    samples.sort()
+    return samples[len(samples) // 2] / 1000, samples[int(len(samples) * 0.99)] / 1000
+
+
+def decision_cost(quick: bool) -> list[dict]:
+    from litellm_slm_router import Budget, Catalogue, RoutingPolicy, TaskComplexityClassifier, select
+    from litellm_slm_router.budget import estimate_prompt_tokens
+    from litellm_slm_router.selector import PolicyView
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from routing_quality import litellm_complexity_router
+
+    catalogue = Catalogue.from_model_list([
+        {"model_name": "auto", "litellm_params": {"model": "ollama_chat/qwen3:1.7b"},
+         "model_info": {"id": "l1", "slm_router": {"max_complexity": "simple"}}},
+        {"model_name": "auto", "litellm_params": {"model": "ollama_chat/qwen2.5:7b"},
+         "model_info": {"id": "l2", "slm_router": {"max_complexity": "moderate"}}},
+        {"model_name": "auto", "litellm_params": {"model": "openai/gpt-4o-mini"},
+         "model_info": {"id": "c1", "slm_router": {"max_complexity": "complex"}}},
+        {"model_name": "auto", "litellm_params": {"model": "openai/gpt-4o"}, "model_info": {"id": "c2"}},
+    ])
+    options = catalogue.groups["auto"]
+    view = PolicyView(RoutingPolicy())
+    budget = Budget(0.10, 10_000)
+    classifier = TaskComplexityClassifier()
+    theirs = litellm_complexity_router()
+    rows = []
+    for words, iterations in ((10, 20_000), (100, 10_000), (2000, 1_000)):
+        if quick:
+            iterations = max(200, iterations // 20)
+        text = prompt_of(words)
+        messages = [{"role": "user", "content": text}]
+        tokens = estimate_prompt_tokens(messages)
+
+        def ours(messages=messages, tokens=tokens) -> object:
+            return select(classifier.assess(messages), options, view, budget, model_group="auto",
+                          prompt_tokens=tokens)
+
+        def litellm_classify(text=text) -> object:
+            return theirs.classify(text)
+
+        def classify_only(messages=messages) -> object:
+            return classifier.assess(messages)
+
+        # Interleave the three so drift hits all alike; report each one's median over the rounds.
+        rounds: dict[str, list[tuple[float, float]]] = {"ours": [], "classify": [], "litellm": []}
+        for _ in range(3):
+            rounds["ours"].append(timed(ours, iterations))
+            rounds["classify"].append(timed(classify_only, iterations))
+            rounds["litellm"].append(timed(litellm_classify, iterations))
+        med = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v)) for k, v in rounds.items()}
+        rows.append({"words": words, "iterations": iterations,
+                     "classify_select_p50_us": med["ours"][0], "classify_select_p99_us": med["ours"][1],
+                     "classify_only_p50_us": med["classify"][0],
+                     "litellm_classify_p50_us": med["litellm"][0], "litellm_classify_p99_us": med["litellm"][1],
+                     "speedup_p50": med["litellm"][0] / med["ours"][0]})
+    return rows
+
+
+MODEL_LIST = [
+    {"model_name": "auto", "litellm_params": {"model": "ollama_chat/qwen3:1.7b", "mock_response": "local"},
+     "model_info": {"id": "l1", "slm_router": {"max_complexity": "simple"}}},
+    {"model_name": "auto", "litellm_params": {"model": "ollama_chat/qwen2.5:7b", "mock_response": "local 7b"},
+     "model_info": {"id": "l2", "slm_router": {"max_complexity": "moderate"}}},
+    {"model_name": "auto", "litellm_params": {"model": "openai/gpt-4o-mini", "api_key": "sk-x",
+                                              "mock_response": "cloud mini"},
+     "model_info": {"id": "c1", "slm_router": {"max_complexity": "complex"}}},
+    {"model_name": "auto", "litellm_params": {"model": "openai/gpt-4o", "api_key": "sk-x", "mock_response": "cloud"},
+     "model_info": {"id": "c2"}},
+]
+
+
+async def _round(router, calls: int, offset: int) -> list[float]:
+    messages = [{"role": "user", "content": "hi, what's the capital of Portugal?"}]
+    latencies = []
+    for i in range(calls):
+        t0 = time.perf_counter()
+        await router.acompletion(model="auto", messages=messages, max_tokens=32,
+                                 metadata={"task_id": f"task-{(offset + i) % 100}"})
+        latencies.append(time.perf_counter() - t0)
+    return latencies
+
+
+def sdk_overhead(quick: bool) -> dict:
+    import litellm
+
+    from litellm_slm_router import RoutingPolicy, install
+
+    plain = litellm.Router(model_list=[dict(d) for d in MODEL_LIST])
+    routed = litellm.Router(model_list=[dict(d) for d in MODEL_LIST])
+    install(routed, RoutingPolicy(max_cost_per_task_usd=1000.0, max_tokens_per_task=None))
+    calls, rounds = (100, 3) if quick else (500, 8)
+
+    async def run() -> dict[str, list[list[float]]]:
+        out: dict[str, list[list[float]]] = {"simple-shuffle": [], "litellm-slm-router": []}
+        await _round(plain, 100, 0)
+        await _round(routed, 100, 0)
+        for r in range(rounds):
+            pair = [("simple-shuffle", plain), ("litellm-slm-router", routed)]
+            if r % 2:
+                pair.reverse()
+            for name, router in pair:
+                out[name].append(await _round(router, calls, r * calls))
+        return out
+
+    out = asyncio.run(run())
+    summary = {}
+    for name, per_round in out.items():
+        medians = [statistics.median(x) for x in per_round]
+        throughputs = [len(x) / sum(x) for x in per_round]
+        summary[name] = {"median_latency_ms": statistics.median(medians) * 1000,
+                         "throughput_calls_per_s": statistics.median(throughputs)}
+    base, ours = summary["simple-shuffle"], summary["litellm-slm-router"]
+    summary["latency_ratio"] = ours["median_latency_ms"] / base["median_latency_ms"]
+    summary["throughput_ratio"] = ours["throughput_calls_per_s"] / base["throughput_calls_per_s"]
+    summary["calls_per_round"], summary["rounds"] = calls, rounds
+    return summary
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--part", choices=("decision", "sdk", "all"), default="all")
+    parser.add_argument("--json", type=Path, default=RESULTS / "decision_cost.json")
+    args = parser.parse_args(argv)
+    result: dict = {"machine": machine()}
+    if args.part in ("decision", "all"):
+        result["decision"] = decision_cost(args.quick)
+        print("| prompt | classify+select p50 (us) | p99 (us) | classify only p50 (us) | "
+              "LiteLLM classify p50 (us) | p99 (us) | speed-up (p50) |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for r in result["decision"]:
+            print(f"| {r['words']} words | {r['classify_select_p50_us']:.1f} | {r['classify_select_p99_us']:.1f} | "
+                  f"{r['classify_only_p50_us']:.1f} | {r['litellm_classify_p50_us']:.1f} | "
+                  f"{r['litellm_classify_p99_us']:.1f} | {r['speedup_p50']:.1f}x |")
+    if args.part in ("sdk", "all"):
+        s = result["sdk"] = sdk_overhead(args.quick)
+        print("\n| Router.acompletion (mock deployments) | median latency (ms) | throughput (calls/s) |")
+        print("| --- | ---: | ---: |")
+        for name in ("simple-shuffle", "litellm-slm-router"):
+            print(f"| {name} | {s[name]['median_latency_ms']:.3f} | {s[name]['throughput_calls_per_s']:.0f} |")
+        print(f"| ratio plugin / simple-shuffle | {s['latency_ratio']:.3f} | {s['throughput_ratio']:.3f} |")
+    write_json(args.json, result)
+    print(f"\njson: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
