@@ -74,7 +74,6 @@ def prompt_token_bound(messages: Sequence[Any] | str | None) -> int:
 
 
 def output_allowance(
-    *,
     prompt_tokens: int,
     requested_max_tokens: int | None,
     input_cost_per_token: float,

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from litellm_slm_router import lexicon as lx
 from litellm_slm_router.complexity import TaskComplexity
+from litellm_slm_router.records import fast_record
 
 __all__ = ["Assessment", "ClassifierThresholds", "TaskComplexityClassifier", "ask_text"]
 
@@ -156,7 +157,8 @@ class TaskComplexityClassifier:
                 actions = ["confirms_previous_critical_ask"]
         if actions:
             signals.extend(f"critical:{a}" for a in actions)
-            return Assessment.model_construct(
+            return fast_record(
+                Assessment,
                 complexity=TaskComplexity.CRITICAL,
                 score=round(max(score, 0.9), 4),
                 signals=tuple(signals),
@@ -169,7 +171,8 @@ class TaskComplexityClassifier:
             level = TaskComplexity.MODERATE
         else:
             level = TaskComplexity.COMPLEX
-        return Assessment.model_construct(
+        return fast_record(
+            Assessment,
             complexity=level, score=round(score, 4), signals=tuple(signals), needs=tuple(needs),
             words=len(words),
         )

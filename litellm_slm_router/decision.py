@@ -19,6 +19,8 @@ from litellm_slm_router.complexity import TaskComplexity
 
 __all__ = ["CandidateVerdict", "DecisionLog", "RoutingDecision", "input_digest"]
 
+
+
 logger = logging.getLogger("litellm_slm_router.decisions")
 
 

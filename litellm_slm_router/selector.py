@@ -22,14 +22,24 @@ from typing import Any
 from litellm_slm_router.budget import Budget, output_allowance
 from litellm_slm_router.catalogue import ModelOption
 from litellm_slm_router.classifier import Assessment
+from litellm_slm_router.complexity import TaskComplexity
 from litellm_slm_router.decision import CandidateVerdict, RoutingDecision
 from litellm_slm_router.errors import NoCapableDeploymentError
 from litellm_slm_router.policy import RoutingPolicy
+from litellm_slm_router.records import fast_record
 
 __all__ = ["FORCED_LOCAL", "PolicyView", "select"]
 
 FORCED_LOCAL = "budget_exceeded: forced local"
 _NO_BUDGET = Budget(None, None)
+# Reason strings, built once (no string formatting on the request path for the common cases).
+_NOT_CAPABLE = {(have, need): f"not capable: handles up to {have.value}, task is {need.value}"
+                for have in TaskComplexity for need in TaskComplexity}
+_RANKED = tuple(f"eligible, ranked {i}" for i in range(64))
+_CHOSEN = {need: (f"complexity={need.value}: smallest capable local deployment",
+                  f"complexity={need.value}: no local deployment qualifies, cloud fallback",
+                  f"complexity={need.value}: smallest capable deployment") for need in TaskComplexity}
+_NO_CLOUD = "cloud not allowed (policy.allow_cloud_fallback is false)"
 
 
 class PolicyView:
@@ -79,31 +89,24 @@ def select(
         latency = opt.avg_latency_s
         if observed_latency:
             latency = observed_latency.get(opt.deployment_id, latency)
-        allowance = output_allowance(
-            prompt_tokens=bound,
-            requested_max_tokens=requested_max_tokens,
-            input_cost_per_token=opt.input_cost_per_token,
-            output_cost_per_token=opt.output_cost_per_token,
-            max_context=opt.max_context,
-            max_output_tokens=opt.max_output_tokens,
-            budget=budget,
-            min_output_tokens=min_out,
+        out, cost, excluded = output_allowance(
+            bound, requested_max_tokens, opt.input_cost_per_token, opt.output_cost_per_token, opt.max_context,
+            opt.max_output_tokens, budget, min_out,
         )
-        out, cost = allowance.output_tokens, allowance.projected_cost_usd
         capability = ""
         if opt.max_complexity.rank < need_rank:
-            capability = f"not capable: handles up to {opt.max_complexity.value}, task is {need.value}"
+            capability = _NOT_CAPABLE[(opt.max_complexity, need)]
         elif needs and opt.capabilities is not None and not set(needs).issubset(opt.capabilities):
             capability = "not capable: lacks capability " + ",".join(n for n in needs if n not in opt.capabilities)
         if not opt.is_local and not pol.allow_cloud_fallback:
-            reason = "cloud not allowed (policy.allow_cloud_fallback is false)"
+            reason = _NO_CLOUD
         elif prompt_tokens + (requested_max_tokens or min_out) > opt.max_context:
             reason = (f"context window: {prompt_tokens} prompt + {requested_max_tokens or min_out} output "
                       f"tokens > {opt.max_context}")
         elif latency_cap is not None and latency > latency_cap:
             reason = f"latency: {latency:.2f}s > max_latency_per_call_s {latency_cap:g}s"
-        elif allowance.excluded_because:
-            reason = allowance.excluded_because
+        elif excluded:
+            reason = excluded
             budget_blocked = budget_blocked or not capability
         else:
             reason = capability
@@ -128,13 +131,14 @@ def select(
     if rows:
         chosen = rows[0]
         if chosen[1].is_local:
-            reason = f"complexity={need.value}: smallest capable local deployment"
+            reason = _CHOSEN[need][0]
         elif any(o.is_local for o in candidates):
-            reason = f"complexity={need.value}: no local deployment qualifies, cloud fallback"
+            reason = _CHOSEN[need][1]
         else:
-            reason = f"complexity={need.value}: smallest capable deployment"
+            reason = _CHOSEN[need][2]
         for rank, row in enumerate(rows[1:], start=2):
-            verdicts[row[1].deployment_id] = (True, f"eligible, ranked {rank}", row[2], row[3], row[4])
+            label = _RANKED[rank] if rank < len(_RANKED) else f"eligible, ranked {rank}"
+            verdicts[row[1].deployment_id] = (True, label, row[2], row[3], row[4])
     elif forced and budget_blocked:
         # The seed's behaviour: when the budget rules out every capable deployment, run locally.
         forced.sort(key=lambda r: (-r[1].max_complexity.rank, 0 if pol.local_model and r[1].matches(
@@ -156,7 +160,8 @@ def select(
     chosen_opt = chosen[1]
     verdicts[chosen_opt.deployment_id] = (True, "selected" if reason != FORCED_LOCAL else FORCED_LOCAL,
                                           chosen[2], chosen[3], chosen[4])
-    return RoutingDecision.model_construct(
+    return fast_record(
+        RoutingDecision,
         timestamp=timestamp,
         task_id=task_id,
         model_group=model_group,
@@ -184,6 +189,7 @@ def select(
 
 
 def _verdict(option: ModelOption, v: tuple[bool, str, float, int, float]) -> CandidateVerdict:
-    return CandidateVerdict.model_construct(
-        option=option, eligible=v[0], reason=v[1], latency_s=v[2], output_tokens=v[3], projected_cost_usd=v[4]
+    return fast_record(
+        CandidateVerdict, option=option, eligible=v[0], reason=v[1], latency_s=v[2], output_tokens=v[3],
+        projected_cost_usd=v[4],
     )

@@ -109,3 +109,11 @@ def test_selection_is_deterministic_and_order_independent():
     again = select(a("simple"), list(reversed(ALL)), RoutingPolicy(), Budget(0.1, 10_000), prompt_tokens=10)
     assert first.selected_deployment_id == again.selected_deployment_id == "tiny"
     assert first.max_tokens == again.max_tokens
+
+
+def test_fast_records_are_complete_and_equal_to_validated_ones():
+    from litellm_slm_router import RoutingDecision
+
+    d = select(a("critical"), ALL, RoutingPolicy(), Budget(0.1, 10_000), prompt_tokens=10)
+    assert set(d.__dict__) == set(RoutingDecision.model_fields)
+    assert RoutingDecision.model_validate_json(d.model_dump_json()) == d
