@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -58,6 +58,7 @@ class ClassifierThresholds(BaseModel):
 _SEPARATORS = str.maketrans({c: " " for c in "!\"%&()*,.:;<=>?@[\\]^`{|}~“”«»‘\t\n\r"} | {"’": "'"})
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _DIGIT = re.compile(r"\d")
+_OPERATORS = re.compile(r"[+^√∫×÷]")
 _LIST_ITEM = re.compile(r"(?m)^\s*(?:[-*•]|\d+[.)])\s+")
 _CODE_SYMBOLS = re.compile(r"[{};]\s*$|=>|->|::|\(\)|==|!=|\bdef |\bfn |#include|</?\w+>", re.M)
 _SECRET = re.compile(
@@ -65,7 +66,11 @@ _SECRET = re.compile(
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----|\b(?:password|passwd|pwd|api[_-]?key|secret|token)\s*[:=]\s*\S{6,}",
     re.I,
 )
-_SECRET_HINTS = ("sk-", "akia", "gh", "xox", "-----begin", "password", "passwd", "pwd", "key", "secret", "token")
+# Cheap tests that must all fail before the (slower) secret regex can be skipped: a key-like
+# prefix in the text, or a secret-like word among its words.
+_SECRET_PREFIX = re.compile(r"sk-|AKIA|gh[pousr]_|xox[abposr]-|-----BEGIN")
+_SECRET_WORDS = frozenset({"password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "api-key",
+                           "secret_key", "access_key", "auth_token"})
 _SENTENCES_KEPT = re.compile(r"([.!?;:]+(?:\s|$)|[\n。！？；]+)")
 _URGENT = frozenset({"please", "now", "asap", "immediately", "pls"})
 _CJK_SENTENCES = re.compile(r"[。！!\n]+")
@@ -223,7 +228,7 @@ def _need_logit(
     # Math: numbers, operators and quantity words.
     numbers = len(_NUMBER.findall(raw)) if _DIGIT.search(raw) else 0
     math_words = len(word_set & lx.MATH)
-    operators = sum(raw.count(op) for op in ("+", "^", "√", "∫", "×", "÷")) + ("=" in raw and numbers > 0)
+    operators = len(_OPERATORS.findall(raw)) + ("=" in raw and numbers > 0)
     number_weight = 0.7 if (math_words or operators) else 0.3  # numbers in pasted data are not math
     math_feature = (min(numbers, 8) / 8.0 * number_weight + min(math_words, 5) / 5.0 * 0.6
                     + min(operators, 3) / 3.0 * 0.4)
@@ -248,7 +253,7 @@ def _need_logit(
     # Structure: list items, several questions, step phrases, constraints.
     items = len(_LIST_ITEM.findall(raw)) if "\n" in raw else 0
     questions = raw.count("?")
-    steps = sum(1 for p in lx.MULTI_STEP_PHRASES if p in lower)
+    steps = sum(1 for p in lx.MULTI_STEP_PHRASES if p in lower) if word_set & _STEP_WORDS else 0
     constraints = len(word_set & lx.CONSTRAINT)
     structure = min(items + max(questions - 1, 0) + 2 * steps + constraints, 8) / 8.0
     if structure:
@@ -277,7 +282,7 @@ def _need_logit(
 def _critical_actions(raw: str, lower: str, word_set: frozenset[str]) -> list[str]:
     """Irreversible or high-stakes actions the ask instructs, as ``kind(object)`` strings."""
     found: list[str] = []
-    if any(h in lower for h in _SECRET_HINTS) and _SECRET.search(raw):
+    if (word_set & _SECRET_WORDS or _SECRET_PREFIX.search(raw)) and _SECRET.search(raw):
         found.append("secret(in_prompt)")
     if not _worth_scanning(lower, word_set):
         if not lower.isascii():
@@ -309,15 +314,45 @@ def _critical_actions(raw: str, lower: str, word_set: frozenset[str]) -> list[st
     return found
 
 
-_LITERAL_HEADS = frozenset(c.translate(_SEPARATORS).split()[0] for c in lx.COMMAND_LITERALS)
-_PHRASE_HEADS = frozenset(p.translate(_SEPARATORS).split()[0] for p in lx.RISK_PHRASES)
+_STEP_WORDS = frozenset(p.translate(_SEPARATORS).split()[-1] for p in lx.MULTI_STEP_PHRASES)
 _ACTION_NOUNS = frozenset(lx.ACTION_NOUNS)
 _CURRENCY = ("$", "€", "£", "¥")
 
 
+class _PhraseIndex:
+    """Finds which of many phrases occur in a text without scanning for each one.
+
+    A phrase can only occur if all its words are among the text's words, so only phrases sharing
+    a word with the text are checked, and only those whose words are all present are searched for.
+    """
+
+    __slots__ = ("by_word", "words")
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        by_word: dict[str, list[tuple[str, frozenset[str]]]] = {}
+        for phrase in phrases:
+            words = frozenset(phrase.translate(_SEPARATORS).split())
+            for w in words:
+                by_word.setdefault(w, []).append((phrase, words))
+        self.by_word = {w: tuple(v) for w, v in by_word.items()}
+        self.words = frozenset(self.by_word)
+
+    def first(self, lower: str, word_set: frozenset[str]) -> str:
+        for w in word_set & self.words:
+            for phrase, words in self.by_word[w]:
+                if words <= word_set and phrase in lower:
+                    return phrase
+        return ""
+
+
+_LITERALS = _PhraseIndex(lx.COMMAND_LITERALS)
+_RISK_PHRASES = _PhraseIndex(lx.RISK_PHRASES)
+_OBJECT_PHRASES = {kind: _PhraseIndex(phrases) for kind, phrases in lx.RISK_OBJECT_PHRASES.items()}
+
+
 def _object_hint(kind: str, verb: str, lower: str, word_set: frozenset[str]) -> bool:
     """Could a clause of this ask name an object that makes ``kind`` dangerous? (A cheap superset.)"""
-    if word_set & lx.RISK_OBJECTS[kind] or any(p in lower for p in lx.RISK_OBJECT_PHRASES[kind]):
+    if word_set & lx.RISK_OBJECTS[kind] or _OBJECT_PHRASES[kind].first(lower, word_set):
         return True
     if kind == lx.DEPLOY:
         return "prod" in lower or verb in lx.DEPLOY_ITSELF
@@ -332,18 +367,23 @@ def _object_hint(kind: str, verb: str, lower: str, word_set: frozenset[str]) -> 
 
 def _worth_scanning(lower: str, word_set: frozenset[str]) -> bool:
     """Whether the sentence-level scan can find anything: a risky verb *and* an object of its kind."""
-    for verb in word_set & lx.RISK_VERB_SET:
-        for kind in lx.RISK_VERBS[verb]:
+    verbs = word_set & lx.RISK_VERB_SET
+    if verbs:
+        kinds: dict[str, str] = {}
+        for verb in verbs:
+            for kind in lx.RISK_VERBS[verb]:
+                if kind not in kinds or verb in lx.DEPLOY_ITSELF:
+                    kinds[kind] = verb
+        for kind, verb in kinds.items():
             if _object_hint(kind, verb, lower, word_set):
                 return True
-    literal = bool(word_set & _LITERAL_HEADS) and any(c in lower for c in lx.COMMAND_LITERALS)
-    if literal:
+    if _LITERALS.first(lower, word_set):
         return True
     if word_set & lx.EXEC_WORDS and ("prod" in lower or "live" in word_set or "```" in lower):
         return True
     if word_set & lx.LIGHT_VERBS and word_set & _ACTION_NOUNS:
         return True
-    return bool(word_set & _PHRASE_HEADS) and any(p in lower for p in lx.RISK_PHRASES)
+    return bool(_RISK_PHRASES.first(lower, word_set))
 
 
 def _tokens(text: str) -> list[str]:

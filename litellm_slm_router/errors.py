@@ -41,12 +41,14 @@ class InvalidRequestError(SLMRouterError, ValueError):
     """Something in the request is malformed (task id, budget override); the client must change it."""
 
     status_code = 400
+    num_retries = 0  # LiteLLM's Router reads this: retrying cannot help
 
 
 class BudgetExceededError(SLMRouterError):
     """The task's remaining budget cannot pay for any capable deployment; nothing was called."""
 
     status_code = 429
+    num_retries = 0  # LiteLLM's Router reads this: retrying cannot make the budget larger
 
     def __init__(self, message: str, *, task: str, cap_usd: float | None, cap_tokens: int | None,
                  spent_usd: float, reserved_usd: float, spent_tokens: int, reserved_tokens: int) -> None:
@@ -64,3 +66,4 @@ class LedgerUnavailableError(SLMRouterError):
     """The budget ledger (Redis) cannot be reached and the configured behaviour refuses the call."""
 
     status_code = 503
+    num_retries = 0
