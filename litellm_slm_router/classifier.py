@@ -228,7 +228,7 @@ def _need_logit(
     # Math: numbers, operators and quantity words.
     numbers = len(_NUMBER.findall(raw)) if _DIGIT.search(raw) else 0
     math_words = len(word_set & lx.MATH)
-    operators = len(_OPERATORS.findall(raw)) + ("=" in raw and numbers > 0)
+    operators = (len(_OPERATORS.findall(raw)) + ("=" in raw and numbers > 0)) if (numbers or math_words) else 0
     number_weight = 0.7 if (math_words or operators) else 0.3  # numbers in pasted data are not math
     math_feature = (min(numbers, 8) / 8.0 * number_weight + min(math_words, 5) / 5.0 * 0.6
                     + min(operators, 3) / 3.0 * 0.4)

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from litellm_slm_router.budget import Budget
 from litellm_slm_router.errors import LedgerUnavailableError
+from litellm_slm_router.records import fast_record
 from litellm_slm_router.tasks import Caps, TaskRef
 
 __all__ = ["InProcessLedger", "Ledger", "RedisLedger", "TaskSnapshot", "from_nano", "to_nano"]
@@ -74,7 +75,8 @@ def _snapshot(task: str, raw: _Raw, caps: Caps) -> TaskSnapshot:
     remaining_tokens = None
     if caps.tokens is not None:
         remaining_tokens = max(0, caps.tokens - raw.spent_tokens - raw.reserved_tokens)
-    return TaskSnapshot(
+    return fast_record(
+        TaskSnapshot,
         task=task, spent_usd=from_nano(raw.spent_cost), reserved_usd=from_nano(raw.reserved_cost),
         remaining_usd=remaining_cost, spent_tokens=raw.spent_tokens, reserved_tokens=raw.reserved_tokens,
         remaining_tokens=remaining_tokens, calls=raw.calls, reservations=raw.reservations,

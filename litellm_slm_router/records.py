@@ -23,7 +23,7 @@ def fast_record(cls: type[_M], **values: Any) -> _M:
         fields = _FIELDS[cls] = frozenset(cls.model_fields)
     obj = cls.__new__(cls)
     object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", fields)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
     object.__setattr__(obj, "__pydantic_extra__", None)
     object.__setattr__(obj, "__pydantic_private__", None)
     return obj

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import itertools
 import json
 import logging
 import time
@@ -38,6 +39,7 @@ from litellm_slm_router.errors import (
 )
 from litellm_slm_router.ledger import InProcessLedger, Ledger, TaskSnapshot
 from litellm_slm_router.policy import RoutingPolicy
+from litellm_slm_router.records import fast_record
 from litellm_slm_router.selector import PolicyView, select
 from litellm_slm_router.tasks import Caps, TaskRef, effective_caps, resolve_task
 
@@ -104,6 +106,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         self.observed_latency: dict[str, float] = {}
         self._known: dict[str, TaskSnapshot] = {}
         self._decisions_made = 0
+        self._rids = itertools.count()
         self._latency_seen: dict[str, float] = {}
         self._view = PolicyView(self.policy)
         self._original_sync = type(router).get_available_deployment.__get__(router)
@@ -310,7 +313,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
                     raise
                 snapshot, fresh = (yield None), True  # the remembered state was stale: look again
                 decision = self._select(plan, snapshot)
-            rid = uuid.uuid4().hex
+            rid = f"{self.uid}-{next(self._rids)}"
             ok, snapshot = yield (rid, decision.estimated_cost, plan.prompt_bound + decision.max_tokens,
                                   plan.caps, self._lease(plan))
             self._remember(plan, snapshot)
@@ -534,8 +537,8 @@ def _settling_completion(strategy: SLMRoutingStrategy, original: Any, *args: Any
 def _fresh(plan: _Plan) -> TaskSnapshot:
     """The state of a task that has made no call yet (a one-request task)."""
     caps = plan.caps
-    return TaskSnapshot(task=plan.task.key, spent_usd=0.0, reserved_usd=0.0, remaining_usd=caps.cost_usd,
-                        spent_tokens=0, reserved_tokens=0, remaining_tokens=caps.tokens, calls=0, reservations=0)
+    return fast_record(TaskSnapshot, task=plan.task.key, spent_usd=0.0, reserved_usd=0.0, remaining_usd=caps.cost_usd,
+                       spent_tokens=0, reserved_tokens=0, remaining_tokens=caps.tokens, calls=0, reservations=0)
 
 
 def _metadata_of(request_kwargs: dict) -> dict:

@@ -8,6 +8,7 @@ import httpx
 import litellm
 import openai
 import pytest
+import redis
 from support import RedisServer, start_proxy, start_upstream
 
 from litellm_slm_router.ledger import RedisLedger
@@ -208,12 +209,17 @@ def test_two_proxies_sharing_redis_never_let_a_task_overshoot(upstreams, tmp_pat
         with concurrent.futures.ThreadPoolExecutor(16) as pool:
             results = list(pool.map(call, range(80)))
         costs = [c for c in results if c is not None]
-        snapshot = RedisLedger(host="127.0.0.1", port=server.port).snapshot("t-shared", None)
+        # The proxy namespaces tasks by the caller's key (the openai client always sends one): find it.
+        keys = redis.Redis(host="127.0.0.1", port=server.port).keys("slm:{*/t-shared}:s")
+        assert len(keys) == 1, keys
+        task_key = keys[0].decode()[len("slm:{"):-len("}:s")]
+        snapshot = RedisLedger(host="127.0.0.1", port=server.port).snapshot(task_key)
         print(f"\ntwo proxies: {len(costs)} ok, {results.count(None)} refused, settled ${snapshot.spent_usd:.6f}"
               f" of ${cap}")
         assert results.count(None) > 0 and len(costs) > 0
-        assert sum(costs) <= cap
-        assert snapshot.spent_usd <= cap
+        assert snapshot.calls == len(costs) and snapshot.reservations == 0
+        assert snapshot.spent_usd == pytest.approx(sum(costs), abs=1e-8)
+        assert sum(costs) <= cap and snapshot.spent_usd <= cap
     finally:
         for process, _ in started:
             process.stop()
