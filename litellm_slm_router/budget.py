@@ -24,12 +24,9 @@ class Budget(NamedTuple):
     tokens: int | None = None
 
 
-class OutputAllowance(NamedTuple):
-    """How many output tokens a call may use on one deployment and what it would cost at most."""
-
-    output_tokens: int
-    projected_cost_usd: float
-    excluded_because: str  # '' when the deployment fits the budget
+# (output tokens a call may use on one deployment, its worst-case cost, why it cannot run or '').
+# A plain tuple: this is computed for every candidate of every request.
+OutputAllowance = tuple[int, float, str]
 
 
 def estimate_prompt_tokens(messages: Sequence[Any] | str | None) -> int:
@@ -93,12 +90,12 @@ def output_allowance(
     if requested_max_tokens is not None:
         out = requested_max_tokens
         if budget.tokens is not None and prompt_tokens + out > budget.tokens:
-            return OutputAllowance(out, prompt_cost + out * output_cost_per_token,
+            return (out, prompt_cost + out * output_cost_per_token,
                                    f"token budget: {prompt_tokens} prompt + {out} max_tokens > {budget.tokens} left")
         cost = prompt_cost + out * output_cost_per_token
         if budget.cost_usd is not None and cost > budget.cost_usd:
-            return OutputAllowance(out, cost, f"cost budget: projected ${cost:.6f} > ${budget.cost_usd:.6f} left")
-        return OutputAllowance(out, cost, "")
+            return (out, cost, f"cost budget: projected ${cost:.6f} > ${budget.cost_usd:.6f} left")
+        return (out, cost, "")
 
     out = max_context - prompt_tokens
     if max_output_tokens is not None:
@@ -106,7 +103,7 @@ def output_allowance(
     if budget.tokens is not None:
         out = min(out, budget.tokens - prompt_tokens)
         if out < min_output_tokens:
-            return OutputAllowance(max(out, 0), prompt_cost,
+            return (max(out, 0), prompt_cost,
                                    f"token budget: {budget.tokens} left, prompt needs {prompt_tokens} "
                                    f"+ {min_output_tokens} output")
     if budget.cost_usd is not None and (input_cost_per_token or output_cost_per_token):
@@ -114,7 +111,7 @@ def output_allowance(
         affordable = math.floor(left / output_cost_per_token) if output_cost_per_token else out
         if left < 0 or affordable < min_output_tokens:
             minimal = prompt_cost + min_output_tokens * output_cost_per_token
-            return OutputAllowance(max(min(out, affordable), 0), minimal,
+            return (max(min(out, affordable), 0), minimal,
                                    f"cost budget: ${budget.cost_usd:.6f} left, a minimal call costs ${minimal:.6f}")
         out = min(out, affordable)
-    return OutputAllowance(out, prompt_cost + out * output_cost_per_token, "")
+    return (out, prompt_cost + out * output_cost_per_token, "")

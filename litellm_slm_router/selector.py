@@ -82,7 +82,7 @@ def select(
     bound = prompt_tokens if prompt_token_bound is None else prompt_token_bound
 
     rows: list[tuple[tuple[Any, ...], ModelOption, float, int, float]] = []
-    verdicts: dict[str, tuple[bool, str, float, int, float]] = {}
+    verdicts: dict[str, list[Any]] = {}
     forced: list[tuple[tuple[Any, ...], ModelOption, float, int, float]] = []
     budget_blocked = False
     for opt in candidates:
@@ -125,7 +125,7 @@ def select(
             rows.append(row)
         elif capability_only and opt.is_local and cost == 0.0:
             forced.append(row)
-        verdicts[opt.deployment_id] = (False, reason, latency, out, cost)
+        verdicts[opt.deployment_id] = [False, reason, latency, out, cost]
 
     rows.sort(key=lambda r: r[0])
     if rows:
@@ -137,8 +137,9 @@ def select(
         else:
             reason = _CHOSEN[need][2]
         for rank, row in enumerate(rows[1:], start=2):
-            label = _RANKED[rank] if rank < len(_RANKED) else f"eligible, ranked {rank}"
-            verdicts[row[1].deployment_id] = (True, label, row[2], row[3], row[4])
+            verdict = verdicts[row[1].deployment_id]
+            verdict[0] = True
+            verdict[1] = _RANKED[rank] if rank < len(_RANKED) else f"eligible, ranked {rank}"
     elif forced and budget_blocked:
         # The seed's behaviour: when the budget rules out every capable deployment, run locally.
         forced.sort(key=lambda r: (-r[1].max_complexity.rank, 0 if pol.local_model and r[1].matches(
@@ -158,8 +159,9 @@ def select(
             hint,
         )
     chosen_opt = chosen[1]
-    verdicts[chosen_opt.deployment_id] = (True, "selected" if reason != FORCED_LOCAL else FORCED_LOCAL,
-                                          chosen[2], chosen[3], chosen[4])
+    verdict = verdicts[chosen_opt.deployment_id]
+    verdict[0] = True
+    verdict[1] = "selected" if reason != FORCED_LOCAL else FORCED_LOCAL
     return fast_record(
         RoutingDecision,
         timestamp=timestamp,
@@ -188,7 +190,7 @@ def select(
     )
 
 
-def _verdict(option: ModelOption, v: tuple[bool, str, float, int, float]) -> CandidateVerdict:
+def _verdict(option: ModelOption, v: list[Any]) -> CandidateVerdict:
     return fast_record(
         CandidateVerdict, option=option, eligible=v[0], reason=v[1], latency_s=v[2], output_tokens=v[3],
         projected_cost_usd=v[4],
