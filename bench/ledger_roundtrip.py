@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import statistics
@@ -20,12 +21,10 @@ from support import RedisServer
 from litellm_slm_router.ledger import InProcessLedger, RedisLedger
 from litellm_slm_router.tasks import Caps
 
-N = 2000
 
-
-async def measure(ledger) -> tuple[float, float]:
+async def measure(ledger, n: int) -> tuple[float, float]:
     times = []
-    for i in range(N):
+    for i in range(n):
         t0 = time.perf_counter()
         ok, _ = await ledger.areserve("bench-task", f"r{i}", 0.0001, 100)
         await ledger.asettle("bench-task", f"r{i}", 0.00005, 50)
@@ -35,17 +34,19 @@ async def measure(ledger) -> tuple[float, float]:
     return statistics.median(times) * 1e6, times[int(len(times) * 0.99)] * 1e6
 
 
-async def main() -> None:
+async def main(n: int) -> None:
     caps = Caps(None, None, None)
     server = RedisServer()
     try:
         for name, ledger in (("in-process", InProcessLedger(caps)),
                              ("redis", RedisLedger(caps, host="127.0.0.1", port=server.port))):
-            p50, p99 = await measure(ledger)
-            print(f"{name:<11} reserve+settle round trip: p50 {p50:8.1f} us   p99 {p99:8.1f} us   (n={N})")
+            p50, p99 = await measure(ledger, n)
+            print(f"{name:<11} reserve+settle round trip: p50 {p50:8.1f} us   p99 {p99:8.1f} us   (n={n})")
     finally:
         server.stop()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=2000, help="round trips per backend")
+    asyncio.run(main(parser.parse_args().n))

@@ -1,0 +1,40 @@
+"""Smoke runs of the benchmarks on tiny samples: the commands BENCHMARKS.md gives keep working."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+ENV = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+
+
+def run(args, timeout=300):
+    out = subprocess.run([sys.executable, *args], cwd=ROOT, env=ENV, text=True, capture_output=True, timeout=timeout)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    return out.stdout
+
+
+def test_routing_quality_smoke(tmp_path):
+    run(["bench/routing_quality.py", "--limit", "60", "--json", str(tmp_path / "q.json"),
+         "--chart", str(tmp_path / "q.png")])
+    result = json.loads((tmp_path / "q.json").read_text())
+    for dataset in ("GSM8K", "MT-Bench"):
+        routers = result["datasets"][dataset]["routers"]
+        assert abs(routers["constant (random)"]["apgr"] - 0.5) < 1e-9  # ties are a random split
+        assert set(routers) == {"litellm-slm-router", "LiteLLM complexity_router", "prompt length",
+                                "constant (random)"}
+    assert (tmp_path / "q.png").stat().st_size > 10_000
+    assert result["litellm_eval_cases"]["LiteLLM complexity_router"]["total"] > 20
+
+
+def test_decision_cost_smoke(tmp_path):
+    run(["bench/decision_cost.py", "--quick", "--json", str(tmp_path / "d.json")])
+    result = json.loads((tmp_path / "d.json").read_text())
+    assert [r["words"] for r in result["decision"]] == [10, 100, 2000]
+    assert result["sdk"]["latency_ratio"] > 0
+
+
+def test_ledger_roundtrip_smoke():
+    assert "redis" in run(["bench/ledger_roundtrip.py", "--n", "50"])
