@@ -49,8 +49,8 @@ class ClassifierThresholds(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    moderate: float = Field(default=0.28, gt=0.0, lt=1.0)
-    complex: float = Field(default=0.55, gt=0.0, lt=1.0)
+    moderate: float = Field(default=0.25, gt=0.0, lt=1.0)
+    complex: float = Field(default=0.59, gt=0.0, lt=1.0)
 
 
 # Punctuation becomes a space before splitting into words; apostrophes, hyphens inside words,
@@ -58,7 +58,9 @@ class ClassifierThresholds(BaseModel):
 _SEPARATORS = str.maketrans({c: " " for c in "!\"%&()*,.:;<=>?@[\\]^`{|}~“”«»‘\t\n\r"} | {"’": "'"})
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _DIGIT = re.compile(r"\d")
-_OPERATORS = re.compile(r"[+^√∫×÷]")
+_WIDE = re.compile(r"[\u2e80-\uffff]")
+_FENCE_RAW = re.compile(r"```.*?(?:```|$)", re.S)
+_OPERATORS = re.compile(r"\d\s*[-+*/^×÷]\s*\d|[√∫∑]|\d\s*[²³]")
 _LIST_ITEM = re.compile(r"(?m)^\s*(?:[-*•]|\d+[.)])\s+")
 _CODE_SYMBOLS = re.compile(r"[{};]\s*$|=>|->|::|\(\)|==|!=|\bdef |\bfn |#include|</?\w+>", re.M)
 _SECRET = re.compile(
@@ -190,82 +192,105 @@ def _need_logit(
     raw: str, lower: str, words: list[str], word_set: frozenset[str], signals: list[str], needs: list[str]
 ) -> float:
     n_words = len(words)
+    z = -2.2
     if not raw.isascii():
         # Scripts without spaces between words: count about two characters a word.
-        wide = sum(1 for ch in raw if ord(ch) > 0x2E7F)
+        wide = len(_WIDE.findall(raw))
         if wide:
             n_words += wide // 2
             if any(h in raw for h in lx.CJK_HARD):
-                z_cjk = 1.0
+                z += 1.6
                 signals.append("hard:cjk")
-            else:
-                z_cjk = 0.0
             if any(d in raw for d in lx.CJK_DELIVERABLE):
-                z_cjk += 0.5
-        else:
-            z_cjk = 0.0
-    else:
-        z_cjk = 0.0
-    z = -1.7 + z_cjk
-    # Length: log-scaled, saturating near 2,000 words.
-    length = min(max(math.log2(1 + n_words) - 3.0, 0.0) / 8.0, 1.0)
-    z += 1.5 * length
+                z += 0.5
+    # Length: continuous and slowly growing (longer asks need stronger models, with diminishing weight).
+    z += min(0.5 * math.log1p(len(raw) / 50.0), 2.2)
     if n_words >= 60:
         signals.append(f"length:{n_words}w")
 
-    # Code.
+    # Code: pasted code counts by its size; numbers and symbols inside it are not math.
+    prose = raw
+    code_lines = 0
+    fenced = 0
+    if "```" in raw:
+        blocks = _FENCE_RAW.findall(raw)
+        fenced = len(blocks)
+        code_lines = sum(b.count("\n") for b in blocks)
+        prose = _FENCE_RAW.sub(" ", raw)
     code_words = len(word_set & lx.CODE)
-    fenced = raw.count("```") // 2
     symbols = len(_CODE_SYMBOLS.findall(raw)) if ("(" in raw or "{" in raw or ";" in raw or "=" in raw
                                                   or "<" in raw or "#" in raw) else 0
-    code = min(code_words + 3 * fenced + min(symbols, 3), 6) / 6.0
+    code = min(code_words + 2 * fenced + min(symbols, 3) + min(code_lines / 8.0, 3.0), 7) / 7.0
     if code:
-        z += 1.7 * code
-        signals.append(f"code:{code_words}w/{fenced}b/{symbols}s")
-        if code >= 0.34:
+        z += 1.3 * code
+        signals.append(f"code:{code_words}w/{fenced}b/{code_lines}l/{symbols}s")
+        if code >= 0.3:
             needs.append("code")
 
-    # Math: numbers, operators and quantity words.
-    numbers = len(_NUMBER.findall(raw)) if _DIGIT.search(raw) else 0
+    # "Summarise this: <pasted text>": math and structure are read in the instruction, not the material.
+    material = _MATERIAL.search(prose) if (":" in prose or "\n\n" in prose) else None
+    if material and material.start() < len(prose) // 2:
+        head_tokens = _tokens(prose[: material.start()].lower())
+        if head_tokens and (_opening(head_tokens) in ("ask", "write", "topic") or lx.ARTEFACTS.intersection(
+                head_tokens) or (len(head_tokens) >= 3 and not lx.MATH.intersection(head_tokens))):
+            prose = prose[: material.start()]
+            signals.append("material")
+
+    # Math: every quantity and every operation cue is roughly one more step to get right.
+    numbers = len(_NUMBER.findall(prose)) if _DIGIT.search(prose) else 0
+    quantities = numbers + len(word_set & lx.NUMBER_WORDS)
     math_words = len(word_set & lx.MATH)
-    operators = (len(_OPERATORS.findall(raw)) + ("=" in raw and numbers > 0)) if (numbers or math_words) else 0
-    number_weight = 0.7 if (math_words or operators) else 0.3  # numbers in pasted data are not math
-    math_feature = (min(numbers, 8) / 8.0 * number_weight + min(math_words, 5) / 5.0 * 0.6
-                    + min(operators, 3) / 3.0 * 0.4)
-    if math_feature >= 0.15:
-        z += 1.5 * math_feature
-        signals.append(f"math:{numbers}n/{math_words}w")
-        if math_feature >= 0.5:
+    operators = len(_OPERATORS.findall(prose)) + ("=" in prose) if numbers else (
+        len(_OPERATORS.findall(prose)) if math_words else 0)
+    is_math = bool((quantities >= 2 and (math_words or operators or "?" in prose))
+                   or (math_words >= 2 and quantities) or operators)
+    if is_math:
+        # A word problem: its difficulty is how many steps it takes (every quantity and operation
+        # cue is one more), not the wording around them, so the writing-task features below do not
+        # apply to it.
+        steps = quantities + 0.7 * math_words + operators
+        z += 0.7 * math.log1p(max(steps - 2.0, 0.0))  # one operation on two numbers is a look-up
+        signals.append(f"math:{quantities}q/{math_words}w/{operators}o")
+        if steps >= 4:
             needs.append("reasoning")
 
-    # Hard reasoning and analysis vocabulary.
+    # Hard reasoning and analysis vocabulary: one hard word is already a strong sign.
     hard = word_set & lx.HARD
     if hard:
-        z += 2.2 * min(len(hard), 3) / 3.0
+        z += 1.7 + 0.45 * (min(len(hard), 3) - 1) + (0.8 if hard & lx.PROOF else 0.0)
         signals.append("hard:" + ",".join(sorted(hard)[:3]))
         if "reasoning" not in needs:
             needs.append("reasoning")
+    if is_math and not code:
+        return z
     analytic = len(word_set & lx.ANALYTIC)
     if analytic:
-        z += 0.9 * min(analytic, 3) / 3.0
+        z += 1.2 * min(analytic, 3) / 3.0
         signals.append(f"analysis:{analytic}")
 
     # Structure: list items, several questions, step phrases, constraints.
-    items = len(_LIST_ITEM.findall(raw)) if "\n" in raw else 0
-    questions = raw.count("?")
-    steps = sum(1 for p in lx.MULTI_STEP_PHRASES if p in lower) if word_set & _STEP_WORDS else 0
+    items = len(_LIST_ITEM.findall(prose)) if "\n" in prose else 0
+    questions = prose.count("?")
+    steps = _STEP_PHRASES.count(lower, word_set)
     constraints = len(word_set & lx.CONSTRAINT)
     structure = min(items + max(questions - 1, 0) + 2 * steps + constraints, 8) / 8.0
     if structure:
         z += 1.0 * structure
         signals.append(f"structure:{items}i/{questions}q/{steps}p/{constraints}c")
 
-    # Asked for a deliverable (text, code, a plan) rather than a fact.
+    # Asked for a deliverable (a text, code, a plan, a checklist) rather than a fact.
     if n_words > 6 and word_set & lx.DELIVERABLE:
-        z += 0.6
+        z += 0.7
         signals.append("deliverable")
+    if _ADVICE_PHRASES.first(lower, word_set):
+        z += 0.5
+        signals.append("advice")
 
-    # Pull-downs: short look-ups and greetings; creative writing.
+    # Pull-downs: a request to be brief; short look-ups and greetings; creative writing. A word
+    # problem that mentions a story or a trip is still a math problem, so the last two skip it.
+    if word_set & lx.BREVITY or _BREVITY_PHRASES.first(lower, word_set):
+        z -= 0.4
+        signals.append("brief")
     if n_words <= 12 and (word_set & lx.SIMPLE or lower.startswith(lx.SIMPLE_OPENINGS)):
         z -= 1.2
         signals.append("lookup")
@@ -314,38 +339,41 @@ def _critical_actions(raw: str, lower: str, word_set: frozenset[str]) -> list[st
     return found
 
 
-_STEP_WORDS = frozenset(p.translate(_SEPARATORS).split()[-1] for p in lx.MULTI_STEP_PHRASES)
 _ACTION_NOUNS = frozenset(lx.ACTION_NOUNS)
 _CURRENCY = ("$", "€", "£", "¥")
 
 
 class _PhraseIndex:
-    """Finds which of many phrases occur in a text without scanning for each one.
+    """Finds which of many phrases occur in a text without scanning the text for each one.
 
-    A phrase can only occur if all its words are among the text's words, so only phrases sharing
-    a word with the text are checked, and only those whose words are all present are searched for.
+    Phrases are filed under their first word; only the phrases whose first word is among the text's
+    words are searched for (as substrings, so "edge case" still matches "edge cases").
     """
 
     __slots__ = ("by_word", "words")
 
     def __init__(self, phrases: Iterable[str]) -> None:
-        by_word: dict[str, list[tuple[str, frozenset[str]]]] = {}
+        by_word: dict[str, list[str]] = {}
         for phrase in phrases:
-            words = frozenset(phrase.translate(_SEPARATORS).split())
-            for w in words:
-                by_word.setdefault(w, []).append((phrase, words))
+            by_word.setdefault(phrase.translate(_SEPARATORS).split()[0], []).append(phrase)
         self.by_word = {w: tuple(v) for w, v in by_word.items()}
         self.words = frozenset(self.by_word)
 
+    def count(self, lower: str, word_set: frozenset[str]) -> int:
+        return sum(1 for w in word_set & self.words for phrase in self.by_word[w] if phrase in lower)
+
     def first(self, lower: str, word_set: frozenset[str]) -> str:
         for w in word_set & self.words:
-            for phrase, words in self.by_word[w]:
-                if words <= word_set and phrase in lower:
+            for phrase in self.by_word[w]:
+                if phrase in lower:
                     return phrase
         return ""
 
 
 _LITERALS = _PhraseIndex(lx.COMMAND_LITERALS)
+_STEP_PHRASES = _PhraseIndex(lx.MULTI_STEP_PHRASES)
+_ADVICE_PHRASES = _PhraseIndex(lx.ADVICE_PHRASES)
+_BREVITY_PHRASES = _PhraseIndex(lx.BREVITY_PHRASES)
 _RISK_PHRASES = _PhraseIndex(lx.RISK_PHRASES)
 _OBJECT_PHRASES = {kind: _PhraseIndex(phrases) for kind, phrases in lx.RISK_OBJECT_PHRASES.items()}
 

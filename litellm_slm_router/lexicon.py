@@ -34,8 +34,15 @@ HARD = _w(
     consensus invariant invariants np-hard heuristic heuristics lagrangian integral integrals
     differential stochastic bayesian regression gradient convergence converge proofread-free
     dijkstra dynamic-programming memoization amortized complexity riddle puzzle paradox
+    architektur entwirf entwerfen beweise beweisen abwägungen architecture démontre démontrer montrer
+    compromis conçois arquitectura diseña demuestra demostrar arquitetura projete demonstre prove-se
+    architettura progetta dimostra dimostrare compromessi
     """
 )
+
+# Requests for a proof or a formal derivation: the hardest kind of reasoning for a small model.
+PROOF = _w("prove proof proofs lemma rigorous rigorously formally induction derive derivation beweise beweisen "
+           "démontre démontrer montrer demuestra demostrar demonstre dimostra dimostrare")
 
 ANALYTIC = _w(
     """
@@ -45,7 +52,9 @@ ANALYTIC = _w(
     diagnose debug refactor implement implementation algorithm algorithms recursion recursive
     probability probabilities equation equations inequality solve calculate compute computing
     estimate deduce infer logic logical why design designing tradeoff approach approaches
-    explain explanation mechanism mechanisms cause causes impact effects alternatives
+    explain explanation mechanism mechanisms cause causes impact effects alternatives in-depth
+    analysiere bewerte vergleiche analyse analysez évalue analiza evalúa compara analise avalie analizza
+    valuta confronta fondo profondeur ausführlich approfondita detalhada detallada
     """
 )
 
@@ -70,6 +79,14 @@ MATH = _w(
     distance hours minutes altogether fewer calculate compute solve equation equations integer
     integers divisible remainder probability area perimeter volume radius triangle square cube
     sqrt math mathematics arithmetic multiply divide subtract minus plus
+    """
+)
+
+NUMBER_WORDS = _w(
+    """
+    one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen twenty thirty
+    forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands million dozen dozens half
+    twice thrice double triple quarter quarters third thirds fifth percent
     """
 )
 
@@ -100,15 +117,29 @@ CONSTRAINT = _w(
 # Verbs that ask for a deliverable (a text, code, a plan) rather than a fact.
 DELIVERABLE = _w(
     """
-    write draft compose implement build create generate refactor convert design develop outline prepare
+    write draft compose implement build create generate refactor design develop outline prepare
     example examples rédige rédigez écris écrivez schreib schreibe formulier formuliere erstelle escribe
     redacta crea escreva redija crie scrivi redigi crea implementa implementiere
+    checklist agenda template workflow pros cons runbook manifest plan steps comparison
+    beispiel exemple ejemplo exemplo esempio checkliste
     """
 )
+
+# Asking for advice or a recommendation: a judgement, not a look-up.
+ADVICE_PHRASES = ("should i", "should we", "how should", "how would you", "what's the best", "what is the best",
+                  "best way", "best practice", "pros and cons", "pros/cons", "recommend", "sensible", "trade-off",
+                  "sollte ich", "devrais-je", "debería", "deveria", "dovrei")
+
+# A request to keep the answer short.
+BREVITY = _w("briefly brief quick quickly concise concisely one-line two-line one-liner oneliner tldr eli5 "
+             "kurz brève brièvement breve brevemente")
+BREVITY_PHRASES = ("in one sentence", "in a sentence", "plain words", "plain english", "simple terms",
+                   "yes or no", "two-line answer", "one-line answer")
 # Chinese and Japanese words of hard and analytic work, matched as substrings.
 CJK_HARD = ("设计", "架构", "分析", "取舍", "权衡", "证明", "算法", "分布式", "策略", "优化", "トレードオフ", "分散",
             "設計", "戦略", "アーキテクチャ", "証明", "アルゴリズム", "最適化", "分析")
-CJK_DELIVERABLE = ("写", "编写", "实现", "书いて", "書いて", "作成", "实现", "生成", "说明", "説明")
+CJK_DELIVERABLE = ("写", "编写", "实现", "書いて", "作成", "生成", "说明", "説明", "清单", "理由", "条件", "步骤",
+                   "手順", "一覧", "比较", "比較")
 
 # Openings that make a prompt a quick look-up when it is short.
 SIMPLE_OPENINGS = ("what is ", "what's ", "who is ", "who was ", "when was ", "when did ", "where is ",

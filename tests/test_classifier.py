@@ -21,10 +21,20 @@ def test_labelled_set_accuracy_and_critical_recall():
     critical = sum(n for (label, _), n in confusion.items() if label == "critical")
     recalled = confusion[("critical", "critical")]
     false_critical = sum(n for (label, got), n in confusion.items() if got == "critical" and label != "critical")
-    # Regression floor for the shipped classifier (measured 0.827; the target of the quality issue is 0.90).
-    assert accuracy >= 0.80, confusion
+    # The quality target: accuracy >= 0.90 over the four levels (measured 0.908) and every instructed
+    # critical action caught.
+    assert accuracy >= 0.90, confusion
     assert recalled == critical, "every instructed critical action must be caught"
-    assert false_critical <= 3, confusion
+    assert false_critical <= 1, confusion
+
+
+def test_labelled_set_covers_what_it_must():
+    kinds = Counter(k for row in ROWS for k in row["kind"])
+    labels = Counter(row["label"] for row in ROWS)
+    assert len(ROWS) >= 200
+    assert min(labels[level] for level in ("simple", "moderate", "complex", "critical")) >= 45
+    assert kinds["ask_do_pair"] >= 100 and kinds["negation"] >= 15 and kinds["code"] >= 30
+    assert kinds["non_english"] >= 30 and kinds["multi_turn"] + kinds["system_prompt"] >= 15
 
 
 def test_every_ask_do_pair_separates():
