@@ -60,7 +60,7 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _DIGIT = re.compile(r"\d")
 _WIDE = re.compile(r"[\u2e80-\uffff]")
 _FENCE_RAW = re.compile(r"```.*?(?:```|$)", re.S)
-_OPERATORS = re.compile(r"\d\s*[-+*/^×÷]\s*\d|[√∫∑]|\d\s*[²³]")
+_OPERATORS = re.compile(r"\d\s*[-+*/^×÷]\s*\d|\d\s*[²³]")
 _LIST_ITEM = re.compile(r"(?m)^\s*(?:[-*•]|\d+[.)])\s+")
 _CODE_SYMBOLS = re.compile(r"[{};]\s*$|=>|->|::|\(\)|==|!=|\bdef |\bfn |#include|</?\w+>", re.M)
 _SECRET = re.compile(
@@ -188,6 +188,10 @@ class TaskComplexityClassifier:
 # ---------------------------------------------------------------------- score
 
 
+def _has_digit(text: str) -> bool:
+    return any(d in text for d in "0123456789")
+
+
 def _need_logit(
     raw: str, lower: str, words: list[str], word_set: frozenset[str], signals: list[str], needs: list[str]
 ) -> float:
@@ -237,11 +241,12 @@ def _need_logit(
             signals.append("material")
 
     # Math: every quantity and every operation cue is roughly one more step to get right.
-    numbers = len(_NUMBER.findall(prose)) if _DIGIT.search(prose) else 0
+    numbers = len(_NUMBER.findall(prose)) if _has_digit(prose) else 0
     quantities = numbers + len(word_set & lx.NUMBER_WORDS)
     math_words = len(word_set & lx.MATH)
-    operators = len(_OPERATORS.findall(prose)) + ("=" in prose) if numbers else (
-        len(_OPERATORS.findall(prose)) if math_words else 0)
+    operators = (len(_OPERATORS.findall(prose)) + ("=" in prose)) if numbers else 0
+    if "√" in prose or "∫" in prose or "∑" in prose:
+        operators += 1
     is_math = bool((quantities >= 2 and (math_words or operators or "?" in prose))
                    or (math_words >= 2 and quantities) or operators)
     if is_math:
