@@ -96,6 +96,56 @@ def _explain(texts: Sequence[str], config_path: str | None, group: str | None, o
     return 0
 
 
+def _router_from_config(loaded: Any) -> Any:
+    """A litellm.Router built from a config file's model_list and router_settings."""
+    import inspect
+
+    import litellm
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("os.environ/"):
+            return os.environ.get(value.split("/", 1)[1], value)
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
+        return value
+
+    import yaml
+
+    raw = yaml.safe_load(open(loaded.path, encoding="utf-8")) or {}
+    accepted = set(inspect.signature(litellm.Router.__init__).parameters)
+    settings = {k: v for k, v in (raw.get("router_settings") or {}).items() if k in accepted}
+    return litellm.Router(model_list=[resolve(d) for d in loaded.model_list], **settings)
+
+
+def _run(task: str, config_path: str, group: str | None, task_id: str | None, approve: str, max_tokens: int,
+         out: TextIO) -> int:
+    from litellm_slm_router.config import load_config
+    from litellm_slm_router.execution import run_task_sync, terminal_approver
+
+    loaded = load_config(config_path)
+    router = _router_from_config(loaded)
+    strategy = loaded.plugin.install(router)
+    model = group or sorted(strategy.model_groups)[0]
+    if model not in strategy.model_groups:
+        raise SLMRouterError(f"--group {model}: not a managed model group (managed: "
+                             f"{', '.join(sorted(strategy.model_groups))})")
+    result = run_task_sync(router, task, model=model, task_id=task_id, max_tokens=max_tokens,
+                           approver=terminal_approver if approve == "terminal" else None)
+    out.write(f"task {result.task_id}: {result.complexity.value}\n\n")
+    out.write(f"{'#':>2}  {'phase':<10} {'role':<10} {'level':<9} {'deployment':<32} {'tokens':>7} "
+              f"{'cost $':>10} {'s':>6}\n")
+    for s in result.steps:
+        out.write(f"{s.index:>2}  {s.phase:<10} {s.role:<10} {s.complexity or '':<9} {s.deployment or '':<32} "
+                  f"{s.prompt_tokens + s.completion_tokens:>7} {s.cost_usd:>10.6f} {s.latency_s:>6.2f}\n")
+    out.write(f"\ntotal: {result.summary()}\n")
+    if result.critics_approved is not None:
+        out.write(f"critics approved: {result.critics_approved}; human approved: {result.human_approved}\n")
+    if result.denial or result.error:
+        out.write(f"{result.status}: {result.denial or result.error}\n")
+    out.write(f"\n{result.final_text}\n")
+    return 0 if result.status == "completed" else 1
+
+
 def _replay(path: str, out: TextIO) -> int:
     from litellm_slm_router.replay import replay
 
@@ -114,6 +164,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ex.add_argument("--group", help="only this managed model group")
     rp = sub.add_parser("replay", help="re-derive every decision of a JSON-lines decision log")
     rp.add_argument("path")
+    rn = sub.add_parser("run", help="run a task in the shape its complexity calls for, through a config's models")
+    rn.add_argument("task")
+    rn.add_argument("--config", required=True, help="a LiteLLM config with model_list and an slm_router: section")
+    rn.add_argument("--group", help="the managed model group to use (default: the first)")
+    rn.add_argument("--task-id", help="the task id (default: a new one)")
+    rn.add_argument("--approve", choices=("none", "terminal"), default="none",
+                    help="ask on the terminal before releasing a critical task's result")
+    rn.add_argument("--max-tokens", type=int, default=1024, help="bound of each step's answer")
     args = parser.parse_args(argv)
     try:
         if args.command == "classify":
@@ -121,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "explain":
             texts = [" ".join(args.text)] if args.text else list(SAMPLE_TASKS)
             return _explain(texts, args.config, args.group, sys.stdout)
+        if args.command == "run":
+            return _run(args.task, args.config, args.group, args.task_id, args.approve, args.max_tokens, sys.stdout)
         return _replay(args.path, sys.stdout)
     except SLMRouterError as exc:
         print(f"slm-router: {exc}", file=sys.stderr)

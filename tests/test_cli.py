@@ -46,3 +46,15 @@ def test_explain_samples_without_config_and_bad_config_message(tmp_path):
     out = run(["explain", "--config", str(bad), "hi"])
     assert out.returncode == 2
     assert "slm_router.polcy: unknown key" in out.stderr
+
+
+def test_run_prints_the_steps_and_totals():
+    out = run(["run", "What is the capital of Portugal?", "--config", "examples/proxy_quickstart/config.yaml"])
+    assert out.returncode == 0, out.stderr
+    assert "chain      answer     simple    ollama_chat/qwen3:1.7b" in out.stdout
+    assert "total: completed: 1 calls" in out.stdout and "Lisbon" in out.stdout
+    out = run(["run", "Delete all customer records older than 2019 from the production database.",
+               "--config", "examples/proxy_quickstart/config.yaml", "--task-id", "cli-critical"])
+    assert out.returncode == 1  # the stand-in critics never answer APPROVE: denied
+    assert "task cli-critical: critical" in out.stdout and "revision" in out.stdout
+    assert "denied: the critics rejected the draft" in out.stdout
