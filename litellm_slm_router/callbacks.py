@@ -97,7 +97,7 @@ class BookKeeper(CustomLogger):
             option = owner.catalogue.by_id.get(str(reservation.get("deployment_id")))
             cost = 0.0 if option is None else (
                 prompt * option.input_cost_per_token + completion * option.output_cost_per_token)
-        return owner, reservation, cost, total
+        return owner, reservation, (cost, total, prompt, completion)
 
     def _failed_reservation(self, kwargs: Mapping[str, Any], start_time: Any):
         reservation = _metadata(kwargs).get(RESERVATION_KEY)
@@ -122,15 +122,15 @@ class BookKeeper(CustomLogger):
         self._observe(kwargs, start_time, end_time)
         found = self._settlement(kwargs, response_obj)
         if found:
-            owner, reservation, cost, tokens = found
-            await owner.asettle(reservation, cost, tokens)
+            owner, reservation, usage = found
+            await owner.asettle(reservation, *usage)
 
     def log_success_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
         self._observe(kwargs, start_time, end_time)
         found = self._settlement(kwargs, response_obj)
         if found:
-            owner, reservation, cost, tokens = found
-            owner.settle(reservation, cost, tokens)
+            owner, reservation, usage = found
+            owner.settle(reservation, *usage)
 
     async def async_log_failure_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
         self._observe_timeout(kwargs, start_time, end_time)

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -146,6 +147,68 @@ def _run(task: str, config_path: str, group: str | None, task_id: str | None, ap
     return 0 if result.status == "completed" else 1
 
 
+def _serve(port: int, home: str | None, llama_port: int | None, out: TextIO) -> int:
+    import signal
+    import time
+
+    from litellm_slm_router.local import DEFAULT_HOME, LocalStack
+
+    stack = LocalStack(port=port, home=Path(home) if home else DEFAULT_HOME, llama_port=llama_port)
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    out.write("starting Gemma 3 270M on llama.cpp and the LiteLLM proxy (the first run writes the model file)...\n")
+    out.flush()
+    try:
+        stack.start()
+        out.write(f"ready: {stack.url}/v1 (model group 'auto'); decisions: {stack.decision_log}; "
+                  f"logs: {stack.logs}\nCtrl-C stops everything.\n")
+        out.flush()
+        while True:
+            dead = stack.exited()
+            if dead is not None:
+                out.write(f"a child process exited with code {dead.returncode}; see the logs in {stack.logs}\n")
+                return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        out.write("stopping\n")
+        return 0
+    finally:
+        # A second Ctrl-C or SIGTERM must not cut the clean-up short and leave a child behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop()
+
+
+def _demo(url: str | None, home: str | None, out_dir: str, out: TextIO) -> int:
+    from litellm_slm_router.demo import run_demo
+    from litellm_slm_router.local import DEFAULT_HOME, LocalStack, free_port
+
+    home_dir = Path(home) if home else DEFAULT_HOME
+    if url:
+        run_demo(url.rstrip("/"), home_dir / "decisions.jsonl", Path(out_dir), out)
+        return 0
+    out.write("no --url given: starting the local stack for the demo (the first run writes the model file)...\n")
+    out.flush()
+    with LocalStack(port=free_port(), home=home_dir) as stack:
+        run_demo(stack.url, stack.decision_log, Path(out_dir), out)
+    return 0
+
+
+def _report(path: str, chart_path: str | None, cloud_model: str | None, out: TextIO) -> int:
+    from litellm_slm_router.report import chart, load, summarize
+
+    decisions, errors = load(path)
+    summary = summarize(decisions, cloud_model)
+    summary.errors = errors
+    out.write(summary.text() + "\n")
+    if chart_path:
+        out.write(f"chart: {chart(summary, chart_path)}\n")
+    return 0
+
+
 def _replay(path: str, out: TextIO) -> int:
     from litellm_slm_router.replay import replay
 
@@ -172,6 +235,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     rn.add_argument("--approve", choices=("none", "terminal"), default="none",
                     help="ask on the terminal before releasing a critical task's result")
     rn.add_argument("--max-tokens", type=int, default=1024, help="bound of each step's answer")
+    sv = sub.add_parser("serve", help="run Gemma 3 270M on llama.cpp behind the LiteLLM proxy with the plugin")
+    sv.add_argument("--port", type=int, default=4000, help="the proxy's port on 127.0.0.1 (default 4000)")
+    sv.add_argument("--llama-port", type=int, help="llama.cpp's port (default: a free one)")
+    sv.add_argument("--home", help="cache directory for the model, logs and decisions "
+                                   "(default ~/.cache/litellm-slm-router or $SLM_ROUTER_HOME)")
+    dm = sub.add_parser("demo", help="send sample tasks to the proxy (or start one) and report the savings")
+    dm.add_argument("--url", help="a running proxy, e.g. http://127.0.0.1:4000 (default: start the local stack)")
+    dm.add_argument("--home", help="the cache directory of the stack (its decisions.jsonl is read)")
+    dm.add_argument("--out", default=".", help="where to write savings.png (default: here)")
+    rpt = sub.add_parser("report", help="spend, all-cloud spend and local share from a decision log, with a chart")
+    rpt.add_argument("path")
+    rpt.add_argument("--chart", help="write a PNG chart here")
+    rpt.add_argument("--cloud-model", help="price the all-cloud baseline at this deployment (default: the "
+                                           "most expensive cloud candidate)")
     args = parser.parse_args(argv)
     try:
         if args.command == "classify":
@@ -179,6 +256,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "explain":
             texts = [" ".join(args.text)] if args.text else list(SAMPLE_TASKS)
             return _explain(texts, args.config, args.group, sys.stdout)
+        if args.command == "serve":
+            return _serve(args.port, args.home, args.llama_port, sys.stdout)
+        if args.command == "demo":
+            return _demo(args.url, args.home, args.out, sys.stdout)
+        if args.command == "report":
+            return _report(args.path, args.chart, args.cloud_model, sys.stdout)
         if args.command == "run":
             return _run(args.task, args.config, args.group, args.task_id, args.approve, args.max_tokens, sys.stdout)
         return _replay(args.path, sys.stdout)

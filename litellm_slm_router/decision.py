@@ -69,6 +69,11 @@ class RoutingDecision(BaseModel):
     reason: str
     max_tokens: int
     estimated_cost: float
+    # Filled in when the call has finished (the JSON-lines log is written then).
+    outcome: str | None = None  # "ok" or "failed"
+    cost_usd: float | None = None
+    usage_prompt_tokens: int | None = None
+    usage_completion_tokens: int | None = None
 
     def summary(self) -> str:
         return (f"{self.complexity.value} (score {self.score:.2f}) -> {self.selected_model} "
@@ -101,9 +106,13 @@ class DecisionLog:
             self._file = self.path.open("a", encoding="utf-8", buffering=1)
 
     def record(self, decision: RoutingDecision) -> None:
+        """Keep a decision in memory and log it (at decision time)."""
         self._recent.append(decision)
         if logger.isEnabledFor(logging.INFO):
             logger.info("slm-router %s", decision.summary())
+
+    def write(self, decision: RoutingDecision) -> None:
+        """Append a decision (with its outcome, once known) to the JSON-lines file, if there is one."""
         if self._file is not None:
             line = decision.model_dump_json() + "\n"
             with self._lock:

@@ -187,6 +187,10 @@ def select(
         reason=reason,
         max_tokens=chosen[3],
         estimated_cost=chosen[4],
+        outcome=None,
+        cost_usd=None,
+        usage_prompt_tokens=None,
+        usage_completion_tokens=None,
     )
 
 

@@ -40,7 +40,7 @@ from litellm_slm_router.errors import (
 from litellm_slm_router.ledger import InProcessLedger, Ledger, TaskSnapshot
 from litellm_slm_router.policy import RoutingPolicy
 from litellm_slm_router.records import fast_record
-from litellm_slm_router.selector import PolicyView, select
+from litellm_slm_router.selector import FORCED_LOCAL, PolicyView, select
 from litellm_slm_router.tasks import Caps, TaskRef, effective_caps, resolve_task
 
 __all__ = ["METADATA_KEY", "SLMRoutingStrategy", "install"]
@@ -105,6 +105,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         self.reservation_lease_s = reservation_lease_s
         self.observed_latency: dict[str, float] = {}
         self._known: dict[str, TaskSnapshot] = {}
+        self._pending: dict[str, RoutingDecision] = {}  # decisions whose call is under way (for the log)
         self._decisions_made = 0
         self._rids = itertools.count()
         self._latency_seen: dict[str, float] = {}
@@ -313,6 +314,9 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
                     raise
                 snapshot, fresh = (yield None), True  # the remembered state was stale: look again
                 decision = self._select(plan, snapshot)
+            if decision.reason == FORCED_LOCAL and not fresh:
+                snapshot, fresh = (yield None), True  # a budget verdict is only taken on the current state
+                decision = self._select(plan, snapshot)
             rid = f"{self.uid}-{next(self._rids)}"
             ok, snapshot = yield (rid, decision.estimated_cost, plan.prompt_bound + decision.max_tokens,
                                   plan.caps, self._lease(plan))
@@ -355,6 +359,13 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
                 snapshot: TaskSnapshot | None) -> dict:
         """Record the decision, bound the call (max_tokens, timeout), and note the reservation."""
         self.log.record(decision)
+        if self.log.path is not None:
+            if rid is None:
+                self.log.write(decision)
+            else:
+                if len(self._pending) >= 10_000:
+                    self._pending.pop(next(iter(self._pending)))
+                self._pending[rid] = decision
         record = _compact(decision)
         record["task"] = plan.task.key
         if snapshot is not None:
@@ -442,17 +453,21 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
 
     # ------------------------------------------------------------------ books (called by the book-keeper)
 
-    async def asettle(self, reservation: Mapping[str, Any], cost: float, tokens: int) -> None:
+    async def asettle(self, reservation: Mapping[str, Any], cost: float, tokens: int, prompt_tokens: int = 0,
+                      completion_tokens: int = 0) -> None:
         try:
             await self.ledger.asettle(reservation["task"], reservation["id"], cost, tokens)
         except LedgerUnavailableError as exc:
             logger.error("slm-router: could not settle $%.6f on task %s: %s", cost, reservation["task"], exc)
+        self._outcome(reservation, "ok", cost, prompt_tokens, completion_tokens)
 
-    def settle(self, reservation: Mapping[str, Any], cost: float, tokens: int) -> None:
+    def settle(self, reservation: Mapping[str, Any], cost: float, tokens: int, prompt_tokens: int = 0,
+               completion_tokens: int = 0) -> None:
         try:
             self.ledger.settle(reservation["task"], reservation["id"], cost, tokens)
         except LedgerUnavailableError as exc:
             logger.error("slm-router: could not settle $%.6f on task %s: %s", cost, reservation["task"], exc)
+        self._outcome(reservation, "ok", cost, prompt_tokens, completion_tokens)
 
     async def arelease(self, reservation: Mapping[str, Any]) -> None:
         try:
@@ -460,6 +475,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         except LedgerUnavailableError as exc:
             logger.warning("slm-router: could not release a reservation of task %s (it lapses after its "
                            "lease): %s", reservation["task"], exc)
+        self._outcome(reservation, "failed", 0.0, 0, 0)
 
     def release(self, reservation: Mapping[str, Any]) -> None:
         try:
@@ -467,9 +483,18 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         except LedgerUnavailableError as exc:
             logger.warning("slm-router: could not release a reservation of task %s (it lapses after its "
                            "lease): %s", reservation["task"], exc)
+        self._outcome(reservation, "failed", 0.0, 0, 0)
 
-    def settlement_of(self, reservation: dict, response: Any) -> tuple[float, int] | None:
-        """(cost, tokens) of a finished non-streaming response, marking its reservation done."""
+    def _outcome(self, reservation: Mapping[str, Any], outcome: str, cost: float, prompt: int, completion: int
+                 ) -> None:
+        decision = self._pending.pop(str(reservation.get("id")), None)
+        if decision is not None:
+            self.log.write(decision.model_copy(update={
+                "outcome": outcome, "cost_usd": cost, "usage_prompt_tokens": prompt,
+                "usage_completion_tokens": completion}))
+
+    def settlement_of(self, reservation: dict, response: Any) -> tuple[float, int, int, int] | None:
+        """(cost, tokens, prompt tokens, completion tokens) of a finished non-streaming response."""
         if reservation.get("done") or isinstance(response, litellm.CustomStreamWrapper):
             return None
         hidden = getattr(response, "_hidden_params", None) or {}
@@ -484,7 +509,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             cost = 0.0 if option is None else (
                 prompt * option.input_cost_per_token + completion * option.output_cost_per_token)
         reservation["done"] = True
-        return float(cost), int(getattr(usage, "total_tokens", 0) or prompt + completion)
+        return float(cost), int(getattr(usage, "total_tokens", 0) or prompt + completion), prompt, completion
 
     def _release_on_cancel(self, reservation: dict) -> None:
         """If the caller's task is cancelled before the call ends, give the reservation back."""
