@@ -19,7 +19,7 @@ DEMO_TASKS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("demo-design", "Design a multi-region rate limiter for our API gateway and analyse the consistency "
                     "trade-offs.", {}),
     ("demo-critical", "Delete all customer records older than 2019 from the production database.", {}),
-    *(("demo-capped", _HARD, {"x-slm-max-cost-per-task-usd": "0.0001"}) for _ in range(4)),
+    *(("demo-capped", _HARD, {"x-slm-max-cost-per-task-usd": "0.00008"}) for _ in range(4)),
 )
 
 

@@ -47,3 +47,15 @@ def test_root_proxy_config_is_valid():
     loaded = load_config(Path(__file__).parent.parent / "proxy_config.yaml")
     assert loaded.plugin.model_groups == ("auto",)
     assert any(d["model_name"] == "auto" for d in loaded.model_list)
+
+
+def test_example_configs_are_valid():
+    from litellm_slm_router import Catalogue
+    from litellm_slm_router.catalogue import managed_groups
+
+    root = Path(__file__).parent.parent
+    for path in ("examples/ollama_config.yaml", "examples/proxy_quickstart/config.yaml"):
+        loaded = load_config(root / path)
+        catalogue = Catalogue.from_model_list(loaded.model_list)
+        assert managed_groups(loaded.model_list, loaded.plugin.model_groups) == {"auto"}
+        assert any(o.is_local for o in catalogue.by_id.values())
