@@ -28,6 +28,7 @@ def run_demo(base_url: str, decision_log: Path, out_dir: Path, out: TextIO, max_
     import openai
 
     client = openai.OpenAI(base_url=f"{base_url}/v1", api_key="sk-local-demo", max_retries=0, timeout=300)
+    started = time.time()
     rows = []
     for task_id, prompt, headers in DEMO_TASKS:
         began = time.perf_counter()
@@ -53,7 +54,8 @@ def run_demo(base_url: str, decision_log: Path, out_dir: Path, out: TextIO, max_
         out.write(f"{r['task']:<14} {r['complexity']:<10} {r['deployment']:<38} {r['tokens']:>6} "
                   f"{r['cost']:>10.6f} {r['latency']:>6.2f}  {r['reason']}\n")
     decisions, errors = load(decision_log)
-    summary = summarize(decisions)
+    # The log may hold earlier traffic: the summary covers this demo's calls.
+    summary = summarize(d for d in decisions if d.timestamp >= started and (d.task_id or "").startswith("demo-"))
     summary.errors = errors
     png = chart(summary, out_dir / "savings.png")
     out.write("\n" + summary.text() + f"\n\ndecision log: {decision_log}\nchart: {png}\n")
