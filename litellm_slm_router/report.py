@@ -121,8 +121,9 @@ def chart(summary: SavingsSummary, path: str | Path) -> Path:
         ax.set_title(f"{title} by complexity")
         ax.grid(axis="y", alpha=0.3)
     ax_calls.legend(fontsize=8, loc="upper right")
-    fig.suptitle(f"served locally {summary.local_share:.0%}; spend ${summary.spend_usd:.4f} vs "
-                 f"${summary.cloud_only_spend_usd:.4f} all-cloud")
+    # (a literal dollar sign would start matplotlib's math mode)
+    fig.suptitle(f"served locally {summary.local_share:.0%}; spend {summary.spend_usd:.4f} USD vs "
+                 f"{summary.cloud_only_spend_usd:.4f} USD if every call had gone to the cloud model")
     fig.tight_layout()
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
