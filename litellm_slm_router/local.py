@@ -26,7 +26,7 @@ import yaml
 
 from litellm_slm_router.errors import SLMRouterError
 
-__all__ = ["DEFAULT_HOME", "LocalStack", "StackError", "bundled_config", "ensure_model"]
+__all__ = ["DEFAULT_HOME", "LocalStack", "StackError", "bundled_config", "ensure_model", "wait_until_answering"]
 
 DEFAULT_HOME = Path(os.environ.get("SLM_ROUTER_HOME") or Path.home() / ".cache" / "litellm-slm-router")
 LOCAL_ID = "local-gemma-3-270m"
@@ -106,10 +106,11 @@ def bundled_config(llama_port: int, decision_log: Path, env: dict[str, str] | No
     }
 
 
-def _wait_http(url: str, process: subprocess.Popen, timeout: float, what: str, log: Path) -> None:
+def wait_until_answering(url: str, process: Any, timeout: float, what: str, log: Path | str = "") -> None:
+    """Wait until ``url`` answers (any HTTP status); fail early, naming ``log``, if ``process`` exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if process is not None and process.poll() is not None:
             raise StackError(f"{what} exited with code {process.returncode} while starting; see its log: {log}")
         try:
             urllib.request.urlopen(url, timeout=1).close()
@@ -161,7 +162,7 @@ class LocalStack:
             llama = self._spawn([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--chat_format",
                                  "gemma", "--host", "127.0.0.1", "--port", str(llama_port), "--n_ctx", "2048"],
                                 llama_log)
-            _wait_http(f"http://127.0.0.1:{llama_port}/v1/models", llama, self.start_timeout_s,
+            wait_until_answering(f"http://127.0.0.1:{llama_port}/v1/models", llama, self.start_timeout_s,
                        "the llama.cpp server", llama_log)
             self.config_path.write_text(yaml.safe_dump(bundled_config(llama_port, self.decision_log),
                                                        sort_keys=False))
@@ -169,7 +170,8 @@ class LocalStack:
             litellm_bin = shutil.which("litellm") or str(Path(sys.executable).parent / "litellm")
             proxy = self._spawn([litellm_bin, "--config", str(self.config_path), "--host", "127.0.0.1", "--port",
                                  str(self.port)], proxy_log)
-            _wait_http(f"{self.url}/health/liveliness", proxy, self.start_timeout_s, "the LiteLLM proxy", proxy_log)
+            wait_until_answering(f"{self.url}/health/liveliness", proxy, self.start_timeout_s, "the LiteLLM proxy",
+                                 proxy_log)
         except BaseException:
             self.stop()
             raise

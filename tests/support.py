@@ -91,22 +91,9 @@ class RedisServer:
 
 def wait_http(url: str, timeout: float = 60.0, process=None) -> None:
     """Wait until ``url`` answers (any HTTP status); fail early if ``process`` exited."""
-    import time
-    import urllib.error
-    import urllib.request
+    from litellm_slm_router.local import wait_until_answering
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
-        try:
-            urllib.request.urlopen(url, timeout=1).close()
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
+    wait_until_answering(url, process, timeout, url)
 
 
 class Process:
@@ -183,7 +170,7 @@ def start_proxy(tmp_dir, config, name: str = "proxy") -> tuple[Process, int]:
                       env={"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR"})
     try:
         wait_http(f"http://127.0.0.1:{port}/health/liveliness", 90, process)
-    except RuntimeError:
+    except Exception:
         log = process.log()
         process.stop()
         raise RuntimeError(f"proxy did not start:\n{log[-3000:]}") from None

@@ -13,7 +13,7 @@ import openai
 import pytest
 from support import free_port
 
-from litellm_slm_router.local import StackError, _wait_http, bundled_config
+from litellm_slm_router.local import StackError, bundled_config, wait_until_answering
 
 ROOT = Path(__file__).parent.parent
 ENV = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
@@ -103,7 +103,7 @@ def test_a_child_that_fails_to_start_names_its_log(tmp_path):
     log = tmp_path / "x.log"
     failing = subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(3)"])
     with pytest.raises(StackError, match=f"exited with code 3 while starting; see its log: {log}"):
-        _wait_http("http://127.0.0.1:9/", failing, 30, "the llama.cpp server", log)
+        wait_until_answering("http://127.0.0.1:9/", failing, 30, "the llama.cpp server", log)
 
 
 def test_bundled_config_uses_real_cloud_models_only_with_a_key(tmp_path):
