@@ -57,9 +57,7 @@ class ClassifierThresholds(BaseModel):
 # '+', '#', '$', '€', '£' and '/' are kept so that "c++", "c#", "$", "don't" and "two-factor" stay words.
 _SEPARATORS = str.maketrans({c: " " for c in "!\"%&()*,.:;<=>?@[\\]^`{|}~“”«»‘\t\n\r"} | {"’": "'"})
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_DIGIT = re.compile(r"\d")
 _WIDE = re.compile(r"[\u2e80-\uffff]")
-_FENCE_RAW = re.compile(r"```.*?(?:```|$)", re.S)
 _OPERATORS = re.compile(r"\d\s*[-+*/^×÷]\s*\d|\d\s*[²³]")
 _LIST_ITEM = re.compile(r"(?m)^\s*(?:[-*•]|\d+[.)])\s+")
 _CODE_SYMBOLS = re.compile(r"[{};]\s*$|=>|->|::|\(\)|==|!=|\bdef |\bfn |#include|</?\w+>", re.M)
@@ -217,10 +215,10 @@ def _need_logit(
     code_lines = 0
     fenced = 0
     if "```" in raw:
-        blocks = _FENCE_RAW.findall(raw)
+        blocks = _FENCE.findall(raw)
         fenced = len(blocks)
         code_lines = sum(b.count("\n") for b in blocks)
-        prose = _FENCE_RAW.sub(" ", raw)
+        prose = _FENCE.sub(" ", raw)
     code_words = len(word_set & lx.CODE)
     symbols = len(_CODE_SYMBOLS.findall(raw)) if ("(" in raw or "{" in raw or ";" in raw or "=" in raw
                                                   or "<" in raw or "#" in raw) else 0

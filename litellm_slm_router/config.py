@@ -74,16 +74,20 @@ class PluginConfig(BaseModel):
     def from_mapping(cls, data: Mapping[str, Any] | None) -> PluginConfig:
         return validate_section(cls, data, SECTION)
 
-    def install(self, router: Any) -> SLMRoutingStrategy:
-        """Install the plugin on ``router`` as this configuration says."""
+    def install(self, router: Any, reuse: SLMRoutingStrategy | None = None) -> SLMRoutingStrategy:
+        """Install the plugin on ``router`` as this configuration says.
+
+        ``reuse``: a strategy installed earlier (on a router the proxy has since rebuilt or changed)
+        whose ledger, decision log and classifier carry over, so no task's spend is forgotten.
+        """
         from litellm_slm_router.decision import DecisionLog
         from litellm_slm_router.strategy import install
 
         return install(
             router, self.policy, model_groups=self.model_groups,
-            classifier=TaskComplexityClassifier(self.classifier),
-            decision_log=DecisionLog(maxlen=self.decision_memory, path=self.decision_log),
-            record_inputs=self.record_inputs, ledger=self.ledger.build(router),
+            classifier=reuse.classifier if reuse else TaskComplexityClassifier(self.classifier),
+            decision_log=reuse.log if reuse else DecisionLog(maxlen=self.decision_memory, path=self.decision_log),
+            record_inputs=self.record_inputs, ledger=reuse.ledger if reuse else self.ledger.build(router),
             on_ledger_unavailable=self.ledger.on_unavailable,
             reservation_lease_s=self.ledger.reservation_lease_s,
         )

@@ -160,26 +160,11 @@ class SLMRouterProxy(CustomLogger):
         strategy = self.strategy
         if (strategy is None or fingerprint != self._installed_on or strategy.router is not router
                 or getattr(router, "slm_router", None) is not strategy):
-            ledger = strategy.ledger if strategy is not None and strategy.router is router else None
-            self.strategy = self._install(router, ledger)
+            self.strategy = self.config.install(router, reuse=strategy)
             self._installed_on = fingerprint
             logger.info("slm-router installed on the proxy's router (groups: %s)",
                         ", ".join(sorted(self.strategy.model_groups)))
         return self.strategy
-
-    def _install(self, router: Any, ledger: Any) -> SLMRoutingStrategy:
-        if ledger is None:
-            return self.config.install(router)
-        from litellm_slm_router.decision import DecisionLog
-        from litellm_slm_router.strategy import install
-
-        cfg = self.config
-        log = self.strategy.log if self.strategy is not None else DecisionLog(cfg.decision_memory, cfg.decision_log)
-        return install(router, cfg.policy, model_groups=cfg.model_groups,
-                       classifier=self.strategy.classifier if self.strategy else None, decision_log=log,
-                       record_inputs=cfg.record_inputs, ledger=ledger,
-                       on_ledger_unavailable=cfg.ledger.on_unavailable,
-                       reservation_lease_s=cfg.ledger.reservation_lease_s)
 
     # ------------------------------------------------------------------ proxy hooks
 

@@ -324,7 +324,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             fresh = True  # the reservation answered with the task's current state
             if ok:
                 return self._finish(plan, decision, rid, snapshot)
-        raise self._contention(plan, snapshot)
+        raise self._exceeded(plan, snapshot, None)
 
     def _select(self, plan: _Plan, snapshot: TaskSnapshot | None, options: Sequence[ModelOption] | None = None
                 ) -> RoutingDecision:
@@ -447,9 +447,6 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             reserved_usd=snapshot.reserved_usd, spent_tokens=snapshot.spent_tokens,
             reserved_tokens=snapshot.reserved_tokens,
         )
-
-    def _contention(self, plan: _Plan, snapshot: TaskSnapshot) -> BudgetExceededError:
-        return self._exceeded(plan, snapshot, None)
 
     # ------------------------------------------------------------------ books (called by the book-keeper)
 

@@ -2,11 +2,7 @@
 
 import socket
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from litellm_slm_router.local import free_port
 
 
 def deployments(failing_local_port: int | None = None) -> list[dict]:
