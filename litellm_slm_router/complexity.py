@@ -22,10 +22,10 @@ class TaskComplexity(StrEnum):
 
     @property
     def rank(self) -> int:
-        return _RANK[self]
+        return RANK[self]
 
 
-_RANK = {
+RANK = {
     TaskComplexity.SIMPLE: 0,
     TaskComplexity.MODERATE: 1,
     TaskComplexity.COMPLEX: 2,

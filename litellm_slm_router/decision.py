@@ -9,9 +9,9 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_serializer
 
 from litellm_slm_router.catalogue import ModelOption
 from litellm_slm_router.classifier import ask_text
@@ -24,10 +24,12 @@ __all__ = ["CandidateVerdict", "DecisionLog", "RoutingDecision", "input_digest"]
 logger = logging.getLogger("litellm_slm_router.decisions")
 
 
-class CandidateVerdict(BaseModel):
-    """One candidate deployment and why it was or was not chosen."""
+class CandidateVerdict(NamedTuple):
+    """One candidate deployment and why it was or was not chosen.
 
-    model_config = ConfigDict(frozen=True)
+    A named tuple, not a model: the selector builds one per candidate on every request. It is
+    validated and serialised (as an object) as part of :class:`RoutingDecision`.
+    """
 
     option: ModelOption
     eligible: bool
@@ -74,6 +76,12 @@ class RoutingDecision(BaseModel):
     cost_usd: float | None = None
     usage_prompt_tokens: int | None = None
     usage_completion_tokens: int | None = None
+
+    @field_serializer("candidates")
+    def _candidates_as_objects(self, candidates: tuple[CandidateVerdict, ...]) -> list[dict[str, Any]]:
+        return [{"option": v.option.model_dump(), "eligible": v.eligible, "reason": v.reason,
+                 "latency_s": v.latency_s, "output_tokens": v.output_tokens,
+                 "projected_cost_usd": v.projected_cost_usd} for v in candidates]
 
     def summary(self) -> str:
         return (f"{self.complexity.value} (score {self.score:.2f}) -> {self.selected_model} "

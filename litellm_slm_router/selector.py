@@ -22,7 +22,7 @@ from typing import Any
 from litellm_slm_router.budget import Budget, output_allowance
 from litellm_slm_router.catalogue import ModelOption
 from litellm_slm_router.classifier import Assessment
-from litellm_slm_router.complexity import TaskComplexity
+from litellm_slm_router.complexity import RANK, TaskComplexity
 from litellm_slm_router.decision import CandidateVerdict, RoutingDecision
 from litellm_slm_router.errors import NoCapableDeploymentError
 from litellm_slm_router.policy import RoutingPolicy
@@ -81,11 +81,18 @@ def select(
     min_out = pol.min_output_tokens
     bound = prompt_tokens if prompt_token_bound is None else prompt_token_bound
 
-    rows: list[tuple[tuple[Any, ...], ModelOption, float, int, float]] = []
-    verdicts: dict[str, list[Any]] = {}
-    forced: list[tuple[tuple[Any, ...], ModelOption, float, int, float]] = []
+    rows: list[tuple[tuple[Any, ...], int]] = []
+    forced: list[tuple[ModelOption, int]] = []
+    # Per candidate, in order: [eligible, reason, latency, output tokens, projected cost].
+    verdicts: list[list[Any]] = []
     budget_blocked = False
-    for opt in candidates:
+    any_local = False
+    prefer_local = pol.prefer_local
+    allow_cloud = pol.allow_cloud_fallback
+    needed_out = prompt_tokens + (requested_max_tokens or min_out)
+    for index, opt in enumerate(candidates):
+        is_local = opt.is_local
+        any_local = any_local or is_local
         latency = opt.avg_latency_s
         if observed_latency:
             latency = observed_latency.get(opt.deployment_id, latency)
@@ -94,13 +101,13 @@ def select(
             opt.max_output_tokens, budget, min_out,
         )
         capability = ""
-        if opt.max_complexity.rank < need_rank:
+        if RANK[opt.max_complexity] < need_rank:
             capability = _NOT_CAPABLE[(opt.max_complexity, need)]
         elif needs and opt.capabilities is not None and not set(needs).issubset(opt.capabilities):
             capability = "not capable: lacks capability " + ",".join(n for n in needs if n not in opt.capabilities)
-        if not opt.is_local and not pol.allow_cloud_fallback:
+        if not is_local and not allow_cloud:
             reason = _NO_CLOUD
-        elif prompt_tokens + (requested_max_tokens or min_out) > opt.max_context:
+        elif needed_out > opt.max_context:
             reason = (f"context window: {prompt_tokens} prompt + {requested_max_tokens or min_out} output "
                       f"tokens > {opt.max_context}")
         elif latency_cap is not None and latency > latency_cap:
@@ -110,56 +117,49 @@ def select(
             budget_blocked = budget_blocked or not capability
         else:
             reason = capability
-        capability_only = bool(capability) and reason == capability
-        preferred = pol.local_model if opt.is_local else pol.cloud_model
-        key = (
-            0 if (opt.is_local or not pol.prefer_local) else 1,
-            0 if preferred and opt.matches(preferred) else 1,
-            opt.size_b if opt.size_b is not None else math.inf,
-            cost,
-            latency,
-            opt.deployment_id,
-        )
-        row = (key, opt, latency, out, cost)
+        verdicts.append([False, reason, latency, out, cost])
         if not reason:
-            rows.append(row)
-        elif capability_only and opt.is_local and cost == 0.0:
-            forced.append(row)
-        verdicts[opt.deployment_id] = [False, reason, latency, out, cost]
+            preferred = pol.local_model if is_local else pol.cloud_model
+            rows.append(((
+                0 if (is_local or not prefer_local) else 1,
+                0 if preferred and opt.matches(preferred) else 1,
+                opt.size_b if opt.size_b is not None else math.inf,
+                cost,
+                latency,
+                opt.deployment_id,
+            ), index))
+        elif reason == capability and is_local and cost == 0.0:
+            forced.append((opt, index))
 
-    rows.sort(key=lambda r: r[0])
     if rows:
-        chosen = rows[0]
-        if chosen[1].is_local:
+        rows.sort()
+        chosen = rows[0][1]
+        if candidates[chosen].is_local:
             reason = _CHOSEN[need][0]
-        elif any(o.is_local for o in candidates):
+        elif any_local:
             reason = _CHOSEN[need][1]
         else:
             reason = _CHOSEN[need][2]
-        for rank, row in enumerate(rows[1:], start=2):
-            verdict = verdicts[row[1].deployment_id]
+        for rank, (_, index) in enumerate(rows[1:], start=2):
+            verdict = verdicts[index]
             verdict[0] = True
             verdict[1] = _RANKED[rank] if rank < len(_RANKED) else f"eligible, ranked {rank}"
     elif forced and budget_blocked:
         # The seed's behaviour: when the budget rules out every capable deployment, run locally.
-        forced.sort(key=lambda r: (-r[1].max_complexity.rank, 0 if pol.local_model and r[1].matches(
-            pol.local_model) else 1, -(r[1].size_b or 0.0), r[1].deployment_id))
-        chosen = forced[0]
+        forced.sort(key=lambda r: (-r[0].max_complexity.rank, 0 if pol.local_model and r[0].matches(
+            pol.local_model) else 1, -(r[0].size_b or 0.0), r[0].deployment_id))
+        chosen = forced[0][1]
         reason = FORCED_LOCAL
     else:
         hint = ""
         if budget_blocked:
             hint = ("The task's remaining budget rules out the capable deployments; raise "
                     "policy.max_cost_per_task_usd / max_tokens_per_task or lower max_tokens.")
-        elif not pol.allow_cloud_fallback and any(not o.is_local for o in candidates):
+        elif not allow_cloud and any(not o.is_local for o in candidates):
             hint = "Set policy.allow_cloud_fallback: true or raise a local deployment's max_complexity."
-        raise NoCapableDeploymentError(
-            model_group, need.value,
-            [_verdict(o, verdicts[o.deployment_id]) for o in candidates],
-            hint,
-        )
-    chosen_opt = chosen[1]
-    verdict = verdicts[chosen_opt.deployment_id]
+        raise NoCapableDeploymentError(model_group, need.value, _verdicts(candidates, verdicts), hint)
+    chosen_opt = candidates[chosen]
+    verdict = verdicts[chosen]
     verdict[0] = True
     verdict[1] = "selected" if reason != FORCED_LOCAL else FORCED_LOCAL
     return fast_record(
@@ -181,12 +181,12 @@ def select(
         requested_max_tokens=requested_max_tokens,
         budget_cost_usd=budget.cost_usd,
         budget_tokens=budget.tokens,
-        candidates=tuple(_verdict(o, verdicts[o.deployment_id]) for o in candidates),
+        candidates=_verdicts(candidates, verdicts),
         selected_deployment_id=chosen_opt.deployment_id,
         selected_model=chosen_opt.model,
         reason=reason,
-        max_tokens=chosen[3],
-        estimated_cost=chosen[4],
+        max_tokens=verdict[3],
+        estimated_cost=verdict[4],
         outcome=None,
         cost_usd=None,
         usage_prompt_tokens=None,
@@ -194,8 +194,8 @@ def select(
     )
 
 
-def _verdict(option: ModelOption, v: list[Any]) -> CandidateVerdict:
-    return fast_record(
-        CandidateVerdict, option=option, eligible=v[0], reason=v[1], latency_s=v[2], output_tokens=v[3],
-        projected_cost_usd=v[4],
-    )
+_new_tuple = tuple.__new__
+
+
+def _verdicts(candidates: Sequence[ModelOption], verdicts: list[list[Any]]) -> tuple[CandidateVerdict, ...]:
+    return tuple([_new_tuple(CandidateVerdict, (o, *v)) for o, v in zip(candidates, verdicts, strict=True)])
