@@ -21,14 +21,16 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from litellm_slm_router.complexity import TaskComplexity
+from litellm_slm_router.complexity import RANK, TaskComplexity
 from litellm_slm_router.errors import ConfigError
 from litellm_slm_router.policy import validate_section
 
@@ -54,6 +56,11 @@ class DeploymentProfile(BaseModel):
     latency_s: float | None = Field(default=None, gt=0)
     context_window: int | None = Field(default=None, gt=0)
     max_output_tokens: int | None = Field(default=None, gt=0)
+
+
+# (is_local, avg_latency_s, input and output cost per token, max_context, max_output_tokens,
+#  max_complexity rank, capabilities, size_b or infinity, deployment_id)
+SelectionRow = tuple[bool, float, float, float, int, "int | None", int, "tuple[str, ...] | None", float, str]
 
 
 class ModelOption(BaseModel):
@@ -82,6 +89,13 @@ class ModelOption(BaseModel):
 
     def matches(self, name: str) -> bool:
         return name in (self.deployment_id, self.model_group, self.model)
+
+    @cached_property
+    def selection_row(self) -> SelectionRow:
+        """What the selector reads of this option, gathered once (the selector runs on every request)."""
+        return (self.is_local, self.avg_latency_s, self.input_cost_per_token, self.output_cost_per_token,
+                self.max_context, self.max_output_tokens, RANK[self.max_complexity], self.capabilities,
+                math.inf if self.size_b is None else self.size_b, self.deployment_id)
 
 
 def _provider(model: str, litellm_params: Mapping[str, Any]) -> str:

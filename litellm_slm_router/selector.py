@@ -15,14 +15,13 @@ Rules, in order:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from litellm_slm_router.budget import Budget, output_allowance
 from litellm_slm_router.catalogue import ModelOption
 from litellm_slm_router.classifier import Assessment
-from litellm_slm_router.complexity import RANK, TaskComplexity
+from litellm_slm_router.complexity import TaskComplexity
 from litellm_slm_router.decision import CandidateVerdict, RoutingDecision
 from litellm_slm_router.errors import NoCapableDeploymentError
 from litellm_slm_router.policy import RoutingPolicy
@@ -91,25 +90,22 @@ def select(
     allow_cloud = pol.allow_cloud_fallback
     needed_out = prompt_tokens + (requested_max_tokens or min_out)
     for index, opt in enumerate(candidates):
-        is_local = opt.is_local
+        is_local, latency, in_cost, out_cost, max_context, max_output, rank, caps, size, dep_id = opt.selection_row
         any_local = any_local or is_local
-        latency = opt.avg_latency_s
         if observed_latency:
-            latency = observed_latency.get(opt.deployment_id, latency)
+            latency = observed_latency.get(dep_id, latency)
         out, cost, excluded = output_allowance(
-            bound, requested_max_tokens, opt.input_cost_per_token, opt.output_cost_per_token, opt.max_context,
-            opt.max_output_tokens, budget, min_out,
-        )
+            bound, requested_max_tokens, in_cost, out_cost, max_context, max_output, budget, min_out)
         capability = ""
-        if RANK[opt.max_complexity] < need_rank:
+        if rank < need_rank:
             capability = _NOT_CAPABLE[(opt.max_complexity, need)]
-        elif needs and opt.capabilities is not None and not set(needs).issubset(opt.capabilities):
-            capability = "not capable: lacks capability " + ",".join(n for n in needs if n not in opt.capabilities)
+        elif needs and caps is not None and not set(needs).issubset(caps):
+            capability = "not capable: lacks capability " + ",".join(n for n in needs if n not in caps)
         if not is_local and not allow_cloud:
             reason = _NO_CLOUD
-        elif needed_out > opt.max_context:
+        elif needed_out > max_context:
             reason = (f"context window: {prompt_tokens} prompt + {requested_max_tokens or min_out} output "
-                      f"tokens > {opt.max_context}")
+                      f"tokens > {max_context}")
         elif latency_cap is not None and latency > latency_cap:
             reason = f"latency: {latency:.2f}s > max_latency_per_call_s {latency_cap:g}s"
         elif excluded:
@@ -123,10 +119,10 @@ def select(
             rows.append(((
                 0 if (is_local or not prefer_local) else 1,
                 0 if preferred and opt.matches(preferred) else 1,
-                opt.size_b if opt.size_b is not None else math.inf,
+                size,
                 cost,
                 latency,
-                opt.deployment_id,
+                dep_id,
             ), index))
         elif reason == capability and is_local and cost == 0.0:
             forced.append((opt, index))
