@@ -222,11 +222,6 @@ def _need_logit(
     symbols = len(_CODE_SYMBOLS.findall(raw)) if ("(" in raw or "{" in raw or ";" in raw or "=" in raw
                                                   or "<" in raw or "#" in raw) else 0
     code = min(code_words + 2 * fenced + min(symbols, 3) + min(code_lines / 8.0, 3.0), 7) / 7.0
-    if code:
-        z += 1.3 * code
-        signals.append(f"code:{code_words}w/{fenced}b/{code_lines}l/{symbols}s")
-        if code >= 0.3:
-            needs.append("code")
 
     # "Summarise this: <pasted text>": math and structure are read in the instruction, not the material.
     material = _MATERIAL.search(prose) if (":" in prose or "\n\n" in prose) else None
@@ -246,13 +241,21 @@ def _need_logit(
         operators += 1
     is_math = bool((quantities >= 2 and (math_words or operators or "?" in prose))
                    or (math_words >= 2 and quantities) or operators)
+    if is_math and not (fenced or symbols) and word_set & lx.CODE <= lx.CODE_EVERYDAY:
+        code = 0.0  # a word problem about a "class" or a "library": ordinary English, not code
+    if code:
+        z += 1.3 * code
+        signals.append(f"code:{code_words}w/{fenced}b/{code_lines}l/{symbols}s")
+        if code >= 0.3:
+            needs.append("code")
     if is_math:
         # A word problem: its difficulty is how many steps it takes (every quantity and operation
         # cue is one more), not the wording around them, so the writing-task features below do not
         # apply to it.
-        steps = quantities + 0.7 * math_words + operators
-        z += 0.7 * math.log1p(max(steps - 2.0, 0.0))  # one operation on two numbers is a look-up
-        signals.append(f"math:{quantities}q/{math_words}w/{operators}o")
+        relations = _RELATIONS.occurrences(lower, word_set) + prose.count("%")
+        steps = quantities + 0.7 * math_words + operators + relations
+        z += 0.7 * math.log1p(max(steps - 2.0, 0.0))
+        signals.append(f"math:{quantities}q/{math_words}w/{operators}o/{relations}r")
         if steps >= 4:
             needs.append("reasoning")
 
@@ -368,6 +371,14 @@ class _PhraseIndex:
     def count(self, lower: str, word_set: frozenset[str]) -> int:
         return sum(1 for w in word_set & self.words for phrase in self.by_word[w] if phrase in lower)
 
+    def occurrences(self, lower: str, word_set: frozenset[str]) -> int:
+        """How many times the phrases occur as whole words (not just whether they do)."""
+        words = word_set & self.words
+        if not words:
+            return 0
+        padded = f" {lower} "
+        return sum(padded.count(f" {phrase} ") for w in words for phrase in self.by_word[w])
+
     def first(self, lower: str, word_set: frozenset[str]) -> str:
         for w in word_set & self.words:
             for phrase in self.by_word[w]:
@@ -378,6 +389,7 @@ class _PhraseIndex:
 
 _LITERALS = _PhraseIndex(lx.COMMAND_LITERALS)
 _STEP_PHRASES = _PhraseIndex(lx.MULTI_STEP_PHRASES)
+_RELATIONS = _PhraseIndex(lx.MATH_RELATIONS)
 _ADVICE_PHRASES = _PhraseIndex(lx.ADVICE_PHRASES)
 _BREVITY_PHRASES = _PhraseIndex(lx.BREVITY_PHRASES)
 _RISK_PHRASES = _PhraseIndex(lx.RISK_PHRASES)
@@ -388,8 +400,8 @@ _KNOWN = frozenset().union(
     lx.CODE, lx.NUMBER_WORDS, lx.MATH, lx.HARD, lx.PROOF, lx.ANALYTIC, lx.CONSTRAINT, lx.DELIVERABLE,
     lx.BREVITY, lx.SIMPLE, lx.CREATIVE, lx.RISK_VERB_SET, lx.EXEC_WORDS, lx.LIGHT_VERBS, _ACTION_NOUNS,
     _SECRET_WORDS, _CONFIRMATIONS, {"live"}, *lx.RISK_OBJECTS.values(),
-    *(index.words for index in (_LITERALS, _STEP_PHRASES, _ADVICE_PHRASES, _BREVITY_PHRASES, _RISK_PHRASES)),
-    *(index.words for index in _OBJECT_PHRASES.values()),
+    *(index.words for index in (_LITERALS, _STEP_PHRASES, _RELATIONS, _ADVICE_PHRASES, _BREVITY_PHRASES,
+                                _RISK_PHRASES, *_OBJECT_PHRASES.values())),
 )
 
 

@@ -146,6 +146,20 @@ SIMPLE_OPENINGS = ("what is ", "what's ", "who is ", "who was ", "when was ", "w
                    "define ", "translate ", "how do you say ", "what does ")
 
 # Phrases that mark step-by-step or multi-part work.
+# Code words with an everyday meaning ("a yoga class", "the library", "a string of lights"): alone in a
+# word problem they are not a sign of code.
+CODE_EVERYDAY = _w(
+    """
+    bug bugs class classes dictionary function functions integer interface library loop loops method methods
+    migration module package pull queries query return ruby script scripts shell snippet string strings
+    swift thread threads unit variable variables
+    """
+)
+
+# Relations between quantities in a word problem; each one is another step ("3 more than twice as many").
+MATH_RELATIONS = ("more than", "less than", "fewer than", "times as", "as many", "as much", "every", "rest of",
+                  "mehr als", "weniger als", "plus que", "moins que", "más que", "menos que", "mais que")
+
 MULTI_STEP_PHRASES = ("step by step", "step-by-step", "first,", "then ", "finally", "and then",
                       "for each", "edge case", "how many", "how much", "time complexity", "big-o",
                       "big o", "race condition", "in detail", "trade-off", "tradeoff")

@@ -119,3 +119,55 @@ def test_deterministic_and_robust_to_odd_input():
     assert CLASSIFIER.assess(prompt).complexity is TaskComplexity.CRITICAL
     for odd in (None, "", [], [{"role": "user", "content": None}], [{"role": "user", "content": 42}], ["x"]):
         assert CLASSIFIER.assess(odd).complexity is TaskComplexity.SIMPLE
+
+
+MATH = [json.loads(line) for line in (Path(__file__).parent / "data" / "math_steps.jsonl").read_text(
+    encoding="utf-8").splitlines() if line.strip()]
+
+
+def _spearman(xs: list[float], ys: list[float]) -> float:
+    def ranks(values: list[float]) -> list[float]:
+        order = sorted(range(len(values)), key=values.__getitem__)
+        out = [0.0] * len(values)
+        i = 0
+        while i < len(order):
+            j = i
+            while j < len(order) and values[order[j]] == values[order[i]]:
+                j += 1
+            for k in range(i, j):
+                out[order[k]] = (i + j - 1) / 2
+            i = j
+        return out
+
+    rx, ry = ranks(xs), ranks(ys)
+    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
+    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True))
+    return cov / (sum((a - mx) ** 2 for a in rx) * sum((b - my) ** 2 for b in ry)) ** 0.5
+
+
+def test_word_problems_rank_by_steps_more_than_by_length():
+    # tests/data/math_steps.jsonl: 150 hand-written word problems with worked solutions, one to ten
+    # operations each, written so that length and steps disagree (long stories with one sum, dense
+    # short chains, distractor numbers, numbers in words, German/French/Spanish).
+    assert len(MATH) == 150 and all(row["steps"] == len(row["solution"]) for row in MATH)
+    assessments = [CLASSIFIER.assess(row["problem"]) for row in MATH]
+    assert all(any(s.startswith("math:") for s in a.signals) for a in assessments)
+    steps = [row["steps"] for row in MATH]
+    by_score = _spearman([a.score for a in assessments], steps)
+    by_length = _spearman([float(len(row["problem"])) for row in MATH], steps)
+    # Measured 0.59 against 0.45 for length.
+    assert by_score > by_length + 0.1, (by_score, by_length)
+    # Words such as "class" or "library" in a word problem are not code.
+    assert not any(s.startswith("code:") for a in assessments for s in a.signals)
+
+
+def test_relations_between_quantities_add_steps():
+    plain = CLASSIFIER.assess("Ana has 12 apples and Ben has 5 apples. How many apples do they have?")
+    chained = CLASSIFIER.assess("Ana has 12 apples. Ben has 5 more than half as many as Ana, and Cy has "
+                                "3 times as many as Ben. How many apples do they have?")
+    assert chained.score > plain.score
+    relations = next(s for s in chained.signals if s.startswith("math:")).rsplit("/", 1)[1]
+    assert relations == "4r"  # more than, as many (twice), times as
+    code = CLASSIFIER.assess("Kafka consumer lag spikes every 5 minutes (Java client 3.6, 24 partitions, "
+                             "12 consumers). Why?")
+    assert any(s.startswith("code:") for s in code.signals)
