@@ -30,7 +30,7 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from litellm_slm_router.complexity import RANK, TaskComplexity
+from litellm_slm_router.complexity import TaskComplexity
 from litellm_slm_router.errors import ConfigError
 from litellm_slm_router.policy import validate_section
 
@@ -94,7 +94,7 @@ class ModelOption(BaseModel):
     def selection_row(self) -> SelectionRow:
         """What the selector reads of this option, gathered once (the selector runs on every request)."""
         return (self.is_local, self.avg_latency_s, self.input_cost_per_token, self.output_cost_per_token,
-                self.max_context, self.max_output_tokens, RANK[self.max_complexity], self.capabilities,
+                self.max_context, self.max_output_tokens, self.max_complexity.rank, self.capabilities,
                 math.inf if self.size_b is None else self.size_b, self.deployment_id)
 
 

@@ -22,10 +22,10 @@ class TaskComplexity(StrEnum):
 
     @property
     def rank(self) -> int:
-        return RANK[self]
+        return _RANK[self]
 
 
-RANK = {
+_RANK = {
     TaskComplexity.SIMPLE: 0,
     TaskComplexity.MODERATE: 1,
     TaskComplexity.COMPLEX: 2,

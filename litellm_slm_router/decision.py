@@ -79,9 +79,7 @@ class RoutingDecision(BaseModel):
 
     @field_serializer("candidates")
     def _candidates_as_objects(self, candidates: tuple[CandidateVerdict, ...]) -> list[dict[str, Any]]:
-        return [{"option": v.option.model_dump(), "eligible": v.eligible, "reason": v.reason,
-                 "latency_s": v.latency_s, "output_tokens": v.output_tokens,
-                 "projected_cost_usd": v.projected_cost_usd} for v in candidates]
+        return [v._asdict() for v in candidates]
 
     def summary(self) -> str:
         return (f"{self.complexity.value} (score {self.score:.2f}) -> {self.selected_model} "

@@ -145,7 +145,6 @@ CJK_DELIVERABLE = ("写", "编写", "实现", "書いて", "作成", "生成", "
 SIMPLE_OPENINGS = ("what is ", "what's ", "who is ", "who was ", "when was ", "when did ", "where is ",
                    "define ", "translate ", "how do you say ", "what does ")
 
-# Phrases that mark step-by-step or multi-part work.
 # Code words with an everyday meaning ("a yoga class", "the library", "a string of lights"): alone in a
 # word problem they are not a sign of code.
 CODE_EVERYDAY = _w(
@@ -160,6 +159,7 @@ CODE_EVERYDAY = _w(
 MATH_RELATIONS = ("more than", "less than", "fewer than", "times as", "as many", "as much", "every", "rest of",
                   "mehr als", "weniger als", "plus que", "moins que", "más que", "menos que", "mais que")
 
+# Phrases that mark step-by-step or multi-part work.
 MULTI_STEP_PHRASES = ("step by step", "step-by-step", "first,", "then ", "finally", "and then",
                       "for each", "edge case", "how many", "how much", "time complexity", "big-o",
                       "big o", "race condition", "in detail", "trade-off", "tradeoff")

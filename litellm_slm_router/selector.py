@@ -136,10 +136,10 @@ def select(
             reason = _CHOSEN[need][1]
         else:
             reason = _CHOSEN[need][2]
-        for rank, (_, index) in enumerate(rows[1:], start=2):
+        for position, (_, index) in enumerate(rows[1:], start=2):
             verdict = verdicts[index]
             verdict[0] = True
-            verdict[1] = _RANKED[rank] if rank < len(_RANKED) else f"eligible, ranked {rank}"
+            verdict[1] = _RANKED[position] if position < len(_RANKED) else f"eligible, ranked {position}"
     elif forced and budget_blocked:
         # The seed's behaviour: when the budget rules out every capable deployment, run locally.
         forced.sort(key=lambda r: (-r[0].max_complexity.rank, 0 if pol.local_model and r[0].matches(
