@@ -87,31 +87,34 @@ def output_allowance(
     and it must reach ``min_output_tokens``.
     """
     prompt_cost = prompt_tokens * input_cost_per_token
+    cost_left, tokens_left = budget
     if requested_max_tokens is not None:
         out = requested_max_tokens
-        if budget.tokens is not None and prompt_tokens + out > budget.tokens:
+        if tokens_left is not None and prompt_tokens + out > tokens_left:
             return (out, prompt_cost + out * output_cost_per_token,
-                                   f"token budget: {prompt_tokens} prompt + {out} max_tokens > {budget.tokens} left")
+                    f"token budget: {prompt_tokens} prompt + {out} max_tokens > {tokens_left} left")
         cost = prompt_cost + out * output_cost_per_token
-        if budget.cost_usd is not None and cost > budget.cost_usd:
-            return (out, cost, f"cost budget: projected ${cost:.6f} > ${budget.cost_usd:.6f} left")
+        if cost_left is not None and cost > cost_left:
+            return (out, cost, f"cost budget: projected ${cost:.6f} > ${cost_left:.6f} left")
         return (out, cost, "")
 
+    # Plain comparisons instead of min(): this runs for every candidate of every request.
     out = max_context - prompt_tokens
-    if max_output_tokens is not None:
-        out = min(out, max_output_tokens)
-    if budget.tokens is not None:
-        out = min(out, budget.tokens - prompt_tokens)
+    if max_output_tokens is not None and max_output_tokens < out:
+        out = max_output_tokens
+    if tokens_left is not None:
+        if tokens_left - prompt_tokens < out:
+            out = tokens_left - prompt_tokens
         if out < min_output_tokens:
             return (max(out, 0), prompt_cost,
-                                   f"token budget: {budget.tokens} left, prompt needs {prompt_tokens} "
-                                   f"+ {min_output_tokens} output")
-    if budget.cost_usd is not None and (input_cost_per_token or output_cost_per_token):
-        left = budget.cost_usd - prompt_cost
+                    f"token budget: {tokens_left} left, prompt needs {prompt_tokens} + {min_output_tokens} output")
+    if cost_left is not None and (input_cost_per_token or output_cost_per_token):
+        left = cost_left - prompt_cost
         affordable = math.floor(left / output_cost_per_token) if output_cost_per_token else out
         if left < 0 or affordable < min_output_tokens:
             minimal = prompt_cost + min_output_tokens * output_cost_per_token
             return (max(min(out, affordable), 0), minimal,
-                                   f"cost budget: ${budget.cost_usd:.6f} left, a minimal call costs ${minimal:.6f}")
-        out = min(out, affordable)
+                    f"cost budget: ${cost_left:.6f} left, a minimal call costs ${minimal:.6f}")
+        if affordable < out:
+            out = affordable
     return (out, prompt_cost + out * output_cost_per_token, "")

@@ -56,6 +56,8 @@ class ClassifierThresholds(BaseModel):
 # Punctuation becomes a space before splitting into words; apostrophes, hyphens inside words,
 # '+', '#', '$', '€', '£' and '/' are kept so that "c++", "c#", "$", "don't" and "two-factor" stay words.
 _SEPARATORS = str.maketrans({c: " " for c in "!\"%&()*,.:;<=>?@[\\]^`{|}~“”«»‘\t\n\r"} | {"’": "'"})
+# The same mapping for ASCII text as a byte table (bytes.translate is several times faster).
+_ASCII_SEPARATORS = bytes(ord(_SEPARATORS[b]) if b in _SEPARATORS else b for b in range(128)) + bytes(range(128, 256))
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WIDE = re.compile(r"[\u2e80-\uffff]")
 _OPERATORS = re.compile(r"\d\s*[-+*/^×÷]\s*\d|\d\s*[²³]")
@@ -81,6 +83,13 @@ _DASHES = frozenset({"—", "–", "-", "--"})
 _EXEC = "execute"
 _CONFIRMATIONS = lx._w("yes yep yeah ok okay sure proceed confirm confirmed approved approve go do it "
                        "ja oui sí si sim")
+
+
+def _words(lower: str) -> list[str]:
+    """The words of a lower-cased text (punctuation as in ``_SEPARATORS``)."""
+    if lower.isascii():
+        return lower.encode("ascii").translate(_ASCII_SEPARATORS).decode("ascii").split()
+    return lower.translate(_SEPARATORS).split()
 
 
 def ask_text(content: Any) -> str:
@@ -139,14 +148,14 @@ class TaskComplexityClassifier:
         """Assess a chat ``messages`` list (or a bare prompt string)."""
         ask, previous, earlier_turns = _split_conversation(messages)
         lower = ask.lower()
-        words = lower.translate(_SEPARATORS).split()
+        words = _words(lower)
         word_set = _KNOWN.intersection(words)
         signals: list[str] = []
         needs: list[str] = []
         z = _need_logit(ask, lower, words, word_set, signals, needs)
         if previous:
             prev_lower = previous.lower()
-            prev_words = prev_lower.translate(_SEPARATORS).split()
+            prev_words = _words(prev_lower)
             prev_z = _need_logit(previous, prev_lower, prev_words, _KNOWN.intersection(prev_words), [], [])
             if prev_z > z:
                 z += 0.4 * (prev_z - z)
@@ -156,37 +165,36 @@ class TaskComplexityClassifier:
         actions = _critical_actions(ask, lower, word_set)
         if not actions and previous and len(words) <= 8 and word_set & _CONFIRMATIONS:
             prev_lower = previous.lower()
-            prev_set = _KNOWN.intersection(prev_lower.translate(_SEPARATORS).split())
+            prev_set = _KNOWN.intersection(_words(prev_lower))
             if _critical_actions(previous, prev_lower, prev_set):
                 actions = ["confirms_previous_critical_ask"]
         if actions:
             signals.extend(f"critical:{a}" for a in actions)
-            return fast_record(
-                Assessment,
-                complexity=TaskComplexity.CRITICAL,
-                score=round(max(score, 0.9), 4),
-                signals=tuple(signals),
-                needs=(*needs, "reasoning") if "reasoning" not in needs else tuple(needs),
-                words=len(words),
-            )
+            return fast_record(Assessment, {
+                "complexity": TaskComplexity.CRITICAL,
+                "score": round(max(score, 0.9), 4),
+                "signals": tuple(signals),
+                "needs": (*needs, "reasoning") if "reasoning" not in needs else tuple(needs),
+                "words": len(words),
+            })
         if score < self.thresholds.moderate:
             level = TaskComplexity.SIMPLE
         elif score < self.thresholds.complex:
             level = TaskComplexity.MODERATE
         else:
             level = TaskComplexity.COMPLEX
-        return fast_record(
-            Assessment,
-            complexity=level, score=round(score, 4), signals=tuple(signals), needs=tuple(needs),
-            words=len(words),
-        )
+        return fast_record(Assessment, {
+            "complexity": level, "score": round(score, 4), "signals": tuple(signals), "needs": tuple(needs),
+            "words": len(words),
+        })
 
 
 # ---------------------------------------------------------------------- score
 
 
 def _has_digit(text: str) -> bool:
-    return any(d in text for d in "0123456789")
+    return ("0" in text or "1" in text or "2" in text or "3" in text or "4" in text or "5" in text or "6" in text
+            or "7" in text or "8" in text or "9" in text)
 
 
 def _need_logit(
@@ -213,7 +221,7 @@ def _need_logit(
     prose = raw
     code_lines = 0
     fenced = 0
-    if "```" in raw:
+    if "`" in raw and "```" in raw:  # a one-character test first: much cheaper
         blocks = _FENCE.findall(raw)
         fenced = len(blocks)
         code_lines = sum(b.count("\n") for b in blocks)
@@ -310,8 +318,12 @@ def _need_logit(
 
 
 def _may_hold_key(raw: str) -> bool:
-    """A superset of _SECRET's key patterns, by substring tests (faster than a regex alternation)."""
-    return "sk-" in raw or "AKIA" in raw or "xox" in raw or "-----BEGIN" in raw or ("gh" in raw and "_" in raw)
+    """A superset of _SECRET's key patterns, by substring tests (faster than a regex alternation).
+
+    One-character tests come first: they are several times cheaper than a longer substring's.
+    """
+    return (("-" in raw and ("sk-" in raw or "xox" in raw or "-----BEGIN" in raw))
+            or ("_" in raw and "gh" in raw) or ("K" in raw and "AKIA" in raw))
 
 
 def _critical_actions(raw: str, lower: str, word_set: frozenset[str]) -> list[str]:
@@ -325,7 +337,7 @@ def _critical_actions(raw: str, lower: str, word_set: frozenset[str]) -> list[st
         return found
     code = ""
     scan = lower.replace("never mind", "nevermind")
-    if "```" in scan:
+    if "`" in scan and "```" in scan:
         code = " ".join(_FENCE.findall(scan))
         scan = _FENCE.sub(" . ", scan)
     # "Summarise this: <pasted text>": only the opening instruction is read, the material is not.
@@ -369,7 +381,12 @@ class _PhraseIndex:
         self.words = frozenset(self.by_word)
 
     def count(self, lower: str, word_set: frozenset[str]) -> int:
-        return sum(1 for w in word_set & self.words for phrase in self.by_word[w] if phrase in lower)
+        n = 0
+        for w in word_set & self.words:
+            for phrase in self.by_word[w]:
+                if phrase in lower:
+                    n += 1
+        return n
 
     def occurrences(self, lower: str, word_set: frozenset[str]) -> int:
         """How many times the phrases occur as whole words (not just whether they do)."""
@@ -405,10 +422,20 @@ _KNOWN = frozenset().union(
 )
 
 
-def _object_hint(kind: str, verb: str, lower: str, word_set: frozenset[str]) -> bool:
-    """Could a clause of this ask name an object that makes ``kind`` dangerous? (A cheap superset.)"""
-    if word_set & lx.RISK_OBJECTS[kind] or _OBJECT_PHRASES[kind].first(lower, word_set):
-        return True
+# Per kind, every word that can start naming its dangerous object (single words and phrases' first words).
+_OBJECT_WORDS = {kind: lx.RISK_OBJECTS[kind] | _OBJECT_PHRASES[kind].words for kind in lx.RISK_OBJECTS}
+_ANY_OBJECT_WORD = frozenset().union(*_OBJECT_WORDS.values())
+
+
+def _object_hint(kind: str, verb: str, lower: str, named: frozenset[str]) -> bool:
+    """Could a clause of this ask name an object that makes ``kind`` dangerous? (A cheap superset.)
+
+    ``named`` is the ask's words that are in ``_ANY_OBJECT_WORD``.
+    """
+    if named:
+        of_kind = named & _OBJECT_WORDS[kind]
+        if of_kind and (of_kind & lx.RISK_OBJECTS[kind] or _OBJECT_PHRASES[kind].first(lower, of_kind)):
+            return True
     if kind == lx.DEPLOY:
         return "prod" in lower or verb in lx.DEPLOY_ITSELF
     if kind == lx.MONEY:
@@ -424,14 +451,11 @@ def _worth_scanning(lower: str, word_set: frozenset[str]) -> bool:
     """Whether the sentence-level scan can find anything: a risky verb *and* an object of its kind."""
     verbs = word_set & lx.RISK_VERB_SET
     if verbs:
-        kinds: dict[str, str] = {}
+        named = word_set & _ANY_OBJECT_WORD
         for verb in verbs:
             for kind in lx.RISK_VERBS[verb]:
-                if kind not in kinds or verb in lx.DEPLOY_ITSELF:
-                    kinds[kind] = verb
-        for kind, verb in kinds.items():
-            if _object_hint(kind, verb, lower, word_set):
-                return True
+                if _object_hint(kind, verb, lower, named):
+                    return True
     if _LITERALS.first(lower, word_set):
         return True
     if word_set & lx.EXEC_WORDS and ("prod" in lower or "live" in word_set or "```" in lower):

@@ -75,12 +75,11 @@ def _snapshot(task: str, raw: _Raw, caps: Caps) -> TaskSnapshot:
     remaining_tokens = None
     if caps.tokens is not None:
         remaining_tokens = max(0, caps.tokens - raw.spent_tokens - raw.reserved_tokens)
-    return fast_record(
-        TaskSnapshot,
-        task=task, spent_usd=from_nano(raw.spent_cost), reserved_usd=from_nano(raw.reserved_cost),
-        remaining_usd=remaining_cost, spent_tokens=raw.spent_tokens, reserved_tokens=raw.reserved_tokens,
-        remaining_tokens=remaining_tokens, calls=raw.calls, reservations=raw.reservations,
-    )
+    return fast_record(TaskSnapshot, {
+        "task": task, "spent_usd": from_nano(raw.spent_cost), "reserved_usd": from_nano(raw.reserved_cost),
+        "remaining_usd": remaining_cost, "spent_tokens": raw.spent_tokens, "reserved_tokens": raw.reserved_tokens,
+        "remaining_tokens": remaining_tokens, "calls": raw.calls, "reservations": raw.reservations,
+    })
 
 
 def _key(task: TaskRef | str) -> str:

@@ -39,6 +39,8 @@ _CHOSEN = {need: (f"complexity={need.value}: smallest capable local deployment",
                   f"complexity={need.value}: no local deployment qualifies, cloud fallback",
                   f"complexity={need.value}: smallest capable deployment") for need in TaskComplexity}
 _NO_CLOUD = "cloud not allowed (policy.allow_cloud_fallback is false)"
+# Verdicts are built with tuple.__new__ (a named tuple's own constructor adds a Python-level call).
+_new_tuple = tuple.__new__
 
 
 class PolicyView:
@@ -82,8 +84,7 @@ def select(
 
     rows: list[tuple[tuple[Any, ...], int]] = []
     forced: list[tuple[ModelOption, int]] = []
-    # Per candidate, in order: [eligible, reason, latency, output tokens, projected cost].
-    verdicts: list[list[Any]] = []
+    verdicts: list[CandidateVerdict] = []
     budget_blocked = False
     any_local = False
     prefer_local = pol.prefer_local
@@ -113,7 +114,7 @@ def select(
             budget_blocked = budget_blocked or not capability
         else:
             reason = capability
-        verdicts.append([False, reason, latency, out, cost])
+        verdicts.append(_new_tuple(CandidateVerdict, (opt, False, reason, latency, out, cost)))
         if not reason:
             preferred = pol.local_model if is_local else pol.cloud_model
             rows.append(((
@@ -137,9 +138,9 @@ def select(
         else:
             reason = _CHOSEN[need][2]
         for position, (_, index) in enumerate(rows[1:], start=2):
-            verdict = verdicts[index]
-            verdict[0] = True
-            verdict[1] = _RANKED[position] if position < len(_RANKED) else f"eligible, ranked {position}"
+            _, _, _, latency, out, cost = verdicts[index]
+            ranked = _RANKED[position] if position < len(_RANKED) else f"eligible, ranked {position}"
+            verdicts[index] = _new_tuple(CandidateVerdict, (candidates[index], True, ranked, latency, out, cost))
     elif forced and budget_blocked:
         # The seed's behaviour: when the budget rules out every capable deployment, run locally.
         forced.sort(key=lambda r: (-r[0].max_complexity.rank, 0 if pol.local_model and r[0].matches(
@@ -153,45 +154,37 @@ def select(
                     "policy.max_cost_per_task_usd / max_tokens_per_task or lower max_tokens.")
         elif not allow_cloud and any(not o.is_local for o in candidates):
             hint = "Set policy.allow_cloud_fallback: true or raise a local deployment's max_complexity."
-        raise NoCapableDeploymentError(model_group, need.value, _verdicts(candidates, verdicts), hint)
-    chosen_opt = candidates[chosen]
-    verdict = verdicts[chosen]
-    verdict[0] = True
-    verdict[1] = "selected" if reason != FORCED_LOCAL else FORCED_LOCAL
-    return fast_record(
-        RoutingDecision,
-        timestamp=timestamp,
-        task_id=task_id,
-        model_group=model_group,
-        input_digest=input_digest,
-        input=input,
-        complexity=need,
-        score=assessment.score,
-        signals=assessment.signals,
-        needs=assessment.needs,
-        policy=view.as_dict,
-        policy_digest=view.digest,
-        prompt_tokens=prompt_tokens,
-        prompt_token_bound=prompt_token_bound,
-        latency_cap_s=latency_cap_s,
-        requested_max_tokens=requested_max_tokens,
-        budget_cost_usd=budget.cost_usd,
-        budget_tokens=budget.tokens,
-        candidates=_verdicts(candidates, verdicts),
-        selected_deployment_id=chosen_opt.deployment_id,
-        selected_model=chosen_opt.model,
-        reason=reason,
-        max_tokens=verdict[3],
-        estimated_cost=verdict[4],
-        outcome=None,
-        cost_usd=None,
-        usage_prompt_tokens=None,
-        usage_completion_tokens=None,
-    )
+        raise NoCapableDeploymentError(model_group, need.value, tuple(verdicts), hint)
+    chosen_opt, _, _, latency, out, cost = verdicts[chosen]
+    verdicts[chosen] = _new_tuple(CandidateVerdict, (
+        chosen_opt, True, "selected" if reason != FORCED_LOCAL else FORCED_LOCAL, latency, out, cost))
+    return fast_record(RoutingDecision, {
+        "timestamp": timestamp,
+        "task_id": task_id,
+        "model_group": model_group,
+        "input_digest": input_digest,
+        "input": input,
+        "complexity": need,
+        "score": assessment.score,
+        "signals": assessment.signals,
+        "needs": assessment.needs,
+        "policy": view.as_dict,
+        "policy_digest": view.digest,
+        "prompt_tokens": prompt_tokens,
+        "prompt_token_bound": prompt_token_bound,
+        "latency_cap_s": latency_cap_s,
+        "requested_max_tokens": requested_max_tokens,
+        "budget_cost_usd": budget.cost_usd,
+        "budget_tokens": budget.tokens,
+        "candidates": tuple(verdicts),
+        "selected_deployment_id": chosen_opt.deployment_id,
+        "selected_model": chosen_opt.model,
+        "reason": reason,
+        "max_tokens": out,
+        "estimated_cost": cost,
+        "outcome": None,
+        "cost_usd": None,
+        "usage_prompt_tokens": None,
+        "usage_completion_tokens": None,
+    })
 
-
-_new_tuple = tuple.__new__
-
-
-def _verdicts(candidates: Sequence[ModelOption], verdicts: list[list[Any]]) -> tuple[CandidateVerdict, ...]:
-    return tuple([_new_tuple(CandidateVerdict, (o, *v)) for o, v in zip(candidates, verdicts, strict=True)])

@@ -559,8 +559,10 @@ def _settling_completion(strategy: SLMRoutingStrategy, original: Any, *args: Any
 def _fresh(plan: _Plan) -> TaskSnapshot:
     """The state of a task that has made no call yet (a one-request task)."""
     caps = plan.caps
-    return fast_record(TaskSnapshot, task=plan.task.key, spent_usd=0.0, reserved_usd=0.0, remaining_usd=caps.cost_usd,
-                       spent_tokens=0, reserved_tokens=0, remaining_tokens=caps.tokens, calls=0, reservations=0)
+    return fast_record(TaskSnapshot, {
+        "task": plan.task.key, "spent_usd": 0.0, "reserved_usd": 0.0, "remaining_usd": caps.cost_usd,
+        "spent_tokens": 0, "reserved_tokens": 0, "remaining_tokens": caps.tokens, "calls": 0, "reservations": 0,
+    })
 
 
 def _metadata_of(request_kwargs: dict) -> dict:
