@@ -229,10 +229,11 @@ def _need_logit(
     code_words = len(word_set & lx.CODE)
     symbols = len(_CODE_SYMBOLS.findall(raw)) if ("(" in raw or "{" in raw or ";" in raw or "=" in raw
                                                   or "<" in raw or "#" in raw) else 0
-    code = min(code_words + 2 * fenced + min(symbols, 3) + min(code_lines / 8.0, 3.0), 7) / 7.0
+    code = (min(code_words + 2 * fenced + min(symbols, 3) + min(code_lines / 8.0, 3.0), 7) / 7.0
+            if code_words or fenced or symbols else 0.0)
 
     # "Summarise this: <pasted text>": math and structure are read in the instruction, not the material.
-    material = _MATERIAL.search(prose) if (":" in prose or "\n\n" in prose) else None
+    material = _MATERIAL.search(prose) if (":" in prose or ("\n" in prose and "\n\n" in prose)) else None
     if material and material.start() < len(prose) // 2:
         head_tokens = _tokens(prose[: material.start()].lower())
         if head_tokens and (_opening(head_tokens) in ("ask", "write", "topic") or lx.ARTEFACTS.intersection(
@@ -364,27 +365,39 @@ def _critical_actions(raw: str, lower: str, word_set: frozenset[str]) -> list[st
 _ACTION_NOUNS = frozenset(lx.ACTION_NOUNS)
 
 
+# Words too common to file a phrase under: nearly every ask has them, so a phrase filed under one
+# would be searched for in nearly every ask.
+_COMMON = lx._w("a the and or for in on of to as at by is i we how what what's should more less en em all")
+
+
 class _PhraseIndex:
     """Finds which of many phrases occur in a text without scanning the text for each one.
 
-    Phrases are filed under their first word; only the phrases whose first word is among the text's
-    words are searched for (as substrings, so "edge case" still matches "edge cases").
+    Each phrase is filed under one of its words, the first one that is not in ``_COMMON``. A phrase
+    is searched for (as a substring, so "edge case" still matches "edge cases") only when that word
+    and all its other words but the last are among the text's words. So a phrase filed under its
+    last word needs that word whole ("and then" is not found in "and thence"), and no phrase is found
+    inside a longer word ("in detail" is not in "admin details").
     """
 
-    __slots__ = ("by_word", "words")
+    __slots__ = ("by_word", "needed", "words")
 
     def __init__(self, phrases: Iterable[str]) -> None:
-        by_word: dict[str, list[str]] = {}
+        by_word: dict[str, list[tuple[str, frozenset[str]]]] = {}
         for phrase in phrases:
-            by_word.setdefault(phrase.translate(_SEPARATORS).split()[0], []).append(phrase)
+            words = phrase.translate(_SEPARATORS).split()
+            key = next((w for w in words if w not in _COMMON), words[0])
+            by_word.setdefault(key, []).append((phrase, frozenset(words[:-1]) - {key}))
         self.by_word = {w: tuple(v) for w, v in by_word.items()}
         self.words = frozenset(self.by_word)
+        # Every word the index looks for (the classifier keeps only the ask's words it needs).
+        self.needed = self.words.union(*(others for entries in self.by_word.values() for _, others in entries))
 
     def count(self, lower: str, word_set: frozenset[str]) -> int:
         n = 0
         for w in word_set & self.words:
-            for phrase in self.by_word[w]:
-                if phrase in lower:
+            for phrase, others in self.by_word[w]:
+                if others <= word_set and phrase in lower:
                     n += 1
         return n
 
@@ -394,12 +407,12 @@ class _PhraseIndex:
         if not words:
             return 0
         padded = f" {lower} "
-        return sum(padded.count(f" {phrase} ") for w in words for phrase in self.by_word[w])
+        return sum(padded.count(f" {phrase} ") for w in words for phrase, _ in self.by_word[w])
 
     def first(self, lower: str, word_set: frozenset[str]) -> str:
         for w in word_set & self.words:
-            for phrase in self.by_word[w]:
-                if phrase in lower:
+            for phrase, others in self.by_word[w]:
+                if others <= word_set and phrase in lower:
                     return phrase
         return ""
 
@@ -417,7 +430,7 @@ _KNOWN = frozenset().union(
     lx.CODE, lx.NUMBER_WORDS, lx.MATH, lx.HARD, lx.PROOF, lx.ANALYTIC, lx.CONSTRAINT, lx.DELIVERABLE,
     lx.BREVITY, lx.SIMPLE, lx.CREATIVE, lx.RISK_VERB_SET, lx.EXEC_WORDS, lx.LIGHT_VERBS, _ACTION_NOUNS,
     _SECRET_WORDS, _CONFIRMATIONS, {"live"}, *lx.RISK_OBJECTS.values(),
-    *(index.words for index in (_LITERALS, _STEP_PHRASES, _RELATIONS, _ADVICE_PHRASES, _BREVITY_PHRASES,
+    *(index.needed for index in (_LITERALS, _STEP_PHRASES, _RELATIONS, _ADVICE_PHRASES, _BREVITY_PHRASES,
                                 _RISK_PHRASES, *_OBJECT_PHRASES.values())),
 )
 
@@ -425,37 +438,31 @@ _KNOWN = frozenset().union(
 # Per kind, every word that can start naming its dangerous object (single words and phrases' first words).
 _OBJECT_WORDS = {kind: lx.RISK_OBJECTS[kind] | _OBJECT_PHRASES[kind].words for kind in lx.RISK_OBJECTS}
 _ANY_OBJECT_WORD = frozenset().union(*_OBJECT_WORDS.values())
-
-
-def _object_hint(kind: str, verb: str, lower: str, named: frozenset[str]) -> bool:
-    """Could a clause of this ask name an object that makes ``kind`` dangerous? (A cheap superset.)
-
-    ``named`` is the ask's words that are in ``_ANY_OBJECT_WORD``.
-    """
-    if named:
-        of_kind = named & _OBJECT_WORDS[kind]
-        if of_kind and (of_kind & lx.RISK_OBJECTS[kind] or _OBJECT_PHRASES[kind].first(lower, of_kind)):
-            return True
-    if kind == lx.DEPLOY:
-        return "prod" in lower or verb in lx.DEPLOY_ITSELF
-    if kind == lx.MONEY:
-        return "$" in lower or "€" in lower or "£" in lower or "¥" in lower
-    if kind == lx.ADMIN:
-        return "admin" in lower
-    if kind == lx.DELETE:
-        return "/" in lower
-    return False
+# Per kind, the risky verbs that can do it.
+_KIND_VERBS = {kind: frozenset(v for v, kinds in lx.RISK_VERBS.items() if kind in kinds) for kind in lx.RISK_OBJECTS}
 
 
 def _worth_scanning(lower: str, word_set: frozenset[str]) -> bool:
-    """Whether the sentence-level scan can find anything: a risky verb *and* an object of its kind."""
+    """Whether the sentence-level scan can find anything: a risky verb *and* a hint of an object of
+    its kind (a cheap superset of what the scan accepts)."""
     verbs = word_set & lx.RISK_VERB_SET
     if verbs:
         named = word_set & _ANY_OBJECT_WORD
-        for verb in verbs:
-            for kind in lx.RISK_VERBS[verb]:
-                if _object_hint(kind, verb, lower, named):
+        if named:
+            for kind, kind_verbs in _KIND_VERBS.items():
+                of_kind = named & _OBJECT_WORDS[kind]
+                if of_kind and verbs & kind_verbs and (
+                        of_kind & lx.RISK_OBJECTS[kind] or _OBJECT_PHRASES[kind].first(lower, word_set)):
                     return True
+        # Objects named without a listed word: production, an amount, an admin account, a path.
+        if verbs & _KIND_VERBS[lx.DEPLOY] and (verbs & lx.DEPLOY_ITSELF or "prod" in lower):
+            return True
+        if verbs & _KIND_VERBS[lx.MONEY] and ("$" in lower or "€" in lower or "£" in lower or "¥" in lower):
+            return True
+        if verbs & _KIND_VERBS[lx.ADMIN] and "admin" in lower:
+            return True
+        if verbs & _KIND_VERBS[lx.DELETE] and "/" in lower:
+            return True
     if _LITERALS.first(lower, word_set):
         return True
     if word_set & lx.EXEC_WORDS and ("prod" in lower or "live" in word_set or "```" in lower):

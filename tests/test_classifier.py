@@ -171,3 +171,20 @@ def test_relations_between_quantities_add_steps():
     code = CLASSIFIER.assess("Kafka consumer lag spikes every 5 minutes (Java client 3.6, 24 partitions, "
                              "12 consumers). Why?")
     assert any(s.startswith("code:") for s in code.signals)
+
+
+def _step_phrases(prompt: str) -> int:
+    structure = next((s for s in CLASSIFIER.assess(prompt).signals if s.startswith("structure:")), "")
+    return int(structure.split("/")[2].rstrip("p")) if structure else 0
+
+
+def test_phrases_match_whole_words_only_where_it_matters():
+    # Phrases filed under an uncommon word are still found: "in detail", "and then" (and "then"),
+    # "for each".
+    assert _step_phrases("Explain in detail how the cache works, and then list the risks for each module.") == 4
+    # ... but not inside longer words ("admin details", "and thence"), even when their common words
+    # ("in", "and") occur elsewhere; a phrase's last word may still be inflected ("edge cases").
+    assert _step_phrases("Open the page in the admin details tab and thence the billing page.") == 0
+    assert _step_phrases("List the edge cases.") == 1
+    # Risky phrases work with any casing and punctuation around them.
+    assert CLASSIFIER.assess("OK. Now DROP TABLE orders; on prod.").complexity is TaskComplexity.CRITICAL
