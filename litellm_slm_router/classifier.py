@@ -435,7 +435,7 @@ _KNOWN = frozenset().union(
 )
 
 
-# Per kind, every word that can start naming its dangerous object (single words and phrases' first words).
+# Per kind, every word that can hint at its dangerous object (single words and the words phrases are filed under).
 _OBJECT_WORDS = {kind: lx.RISK_OBJECTS[kind] | _OBJECT_PHRASES[kind].words for kind in lx.RISK_OBJECTS}
 _ANY_OBJECT_WORD = frozenset().union(*_OBJECT_WORDS.values())
 # Per kind, the risky verbs that can do it.
