@@ -431,7 +431,7 @@ _KNOWN = frozenset().union(
     lx.BREVITY, lx.SIMPLE, lx.CREATIVE, lx.RISK_VERB_SET, lx.EXEC_WORDS, lx.LIGHT_VERBS, _ACTION_NOUNS,
     _SECRET_WORDS, _CONFIRMATIONS, {"live"}, *lx.RISK_OBJECTS.values(),
     *(index.needed for index in (_LITERALS, _STEP_PHRASES, _RELATIONS, _ADVICE_PHRASES, _BREVITY_PHRASES,
-                                _RISK_PHRASES, *_OBJECT_PHRASES.values())),
+                                 _RISK_PHRASES, *_OBJECT_PHRASES.values())),
 )
 
 
