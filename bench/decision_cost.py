@@ -8,8 +8,8 @@
    prompts; p50 and p99 in microseconds.
 2. SDK overhead: ``Router.acompletion`` on ``mock_response`` deployments through the plugin (with its
    in-process budget ledger) versus LiteLLM's default ``simple-shuffle`` on the same deployments;
-   sequential calls; each router in its own processes (four each, alternating which goes first),
-   because LiteLLM's callback list is global to a process; median latency and throughput ratios.
+   sequential calls; each router in its own process (LiteLLM's callback list is global to a
+   process), rounds alternating between the two; median of the paired rounds' ratios.
 """
 
 from __future__ import annotations
@@ -137,9 +137,11 @@ async def _round(router, calls: int, offset: int) -> list[float]:
     return latencies
 
 
-def sdk_worker(kind: str, calls: int, rounds: int) -> dict:
-    """One process, one router: LiteLLM's callback list is process-global, so a plain router in the
-    plugin's process would also pay for the plugin's callback and flatter the ratio."""
+def sdk_worker(kind: str, calls: int) -> None:
+    """One process, one router, running a round of calls each time it reads a line on stdin and
+    printing that round's median latency and throughput. One router per process because LiteLLM's
+    callback list is process-global: a plain router in the plugin's process would also run the
+    plugin's callback."""
     import litellm
 
     if kind == "litellm-slm-router":
@@ -156,41 +158,51 @@ def sdk_worker(kind: str, calls: int, rounds: int) -> dict:
         router = litellm.Router(model_list=[dict(d) if i == 0 else {**d, "model_name": "others"}
                                             for i, d in enumerate(MODEL_LIST)])
 
-    async def run() -> list[list[float]]:
+    async def serve() -> None:
         warm = await router.acompletion(model="auto", messages=[{"role": "user", "content": "hi"}], max_tokens=8)
         assert warm.model.endswith(MODEL_LIST[0]["litellm_params"]["model"].split("/")[-1]), warm.model
         await _round(router, 100, 0)
-        return [await _round(router, calls, r * calls) for r in range(rounds)]
+        print("ready", flush=True)
+        for n, _ in enumerate(sys.stdin):
+            latencies = await _round(router, calls, n * calls)
+            print(json.dumps([statistics.median(latencies), len(latencies) / sum(latencies)]), flush=True)
 
-    per_round = asyncio.run(run())
-    return {"medians": [statistics.median(x) for x in per_round],
-            "throughputs": [len(x) / sum(x) for x in per_round]}
+    asyncio.run(serve())
 
 
 def sdk_overhead(quick: bool) -> dict:
-    calls, rounds, processes = (100, 2, 1) if quick else (500, 3, 4)
-    out: dict[str, dict[str, list[float]]] = {"simple-shuffle": {"medians": [], "throughputs": []},
-                                              "litellm-slm-router": {"medians": [], "throughputs": []}}
-    for p in range(processes):
-        order = ["simple-shuffle", "litellm-slm-router"]
-        if p % 2:
-            order.reverse()
-        for kind in order:  # alternate which process goes first, so drift hits both alike
-            proc = subprocess.run(
-                [sys.executable, __file__, "--sdk-worker", kind, "--calls", str(calls), "--rounds", str(rounds)],
-                capture_output=True, text=True, check=True)
-            worker = json.loads(proc.stdout.strip().splitlines()[-1])
-            for key in ("medians", "throughputs"):
-                out[kind][key].extend(worker[key])
+    """Both routers' processes stay up; rounds alternate between them (ABBA order), so drift on the
+    machine hits both alike, and each pair of neighbouring rounds gives one ratio."""
+    calls, rounds = (100, 2) if quick else (500, 12)
+    kinds = ("simple-shuffle", "litellm-slm-router")
+    workers = {kind: subprocess.Popen([sys.executable, __file__, "--sdk-worker", kind, "--calls", str(calls)],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for kind in kinds}
+    out: dict[str, list[tuple[float, float]]] = {kind: [] for kind in kinds}
+    try:
+        for worker in workers.values():
+            assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
+        for r in range(rounds):
+            for kind in (kinds if r % 2 == 0 else kinds[::-1]):
+                worker = workers[kind]
+                assert worker.stdin is not None and worker.stdout is not None
+                worker.stdin.write("round\n")
+                worker.stdin.flush()
+                median, throughput = json.loads(worker.stdout.readline())
+                out[kind].append((median, throughput))
+    finally:
+        for worker in workers.values():
+            if worker.stdin is not None:
+                worker.stdin.close()
+            worker.wait(timeout=60)
     summary: dict = {}
     for name, values in out.items():
-        summary[name] = {"median_latency_ms": statistics.median(values["medians"]) * 1000,
-                         "throughput_calls_per_s": statistics.median(values["throughputs"])}
-    base, ours = summary["simple-shuffle"], summary["litellm-slm-router"]
-    summary["latency_ratio"] = ours["median_latency_ms"] / base["median_latency_ms"]
-    summary["throughput_ratio"] = ours["throughput_calls_per_s"] / base["throughput_calls_per_s"]
-    summary["calls_per_round"], summary["rounds_per_process"], summary["processes_per_router"] = (
-        calls, rounds, processes)
+        summary[name] = {"median_latency_ms": statistics.median(v[0] for v in values) * 1000,
+                         "throughput_calls_per_s": statistics.median(v[1] for v in values)}
+    plain, ours = out["simple-shuffle"], out["litellm-slm-router"]
+    summary["latency_ratio"] = statistics.median(o[0] / p[0] for o, p in zip(ours, plain, strict=True))
+    summary["throughput_ratio"] = statistics.median(o[1] / p[1] for o, p in zip(ours, plain, strict=True))
+    summary["round_latency_ratios"] = [round(o[0] / p[0], 4) for o, p in zip(ours, plain, strict=True)]
+    summary["calls_per_round"], summary["rounds"] = calls, rounds
     return summary
 
 
@@ -201,10 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=RESULTS / "decision_cost.json")
     parser.add_argument("--sdk-worker", choices=("simple-shuffle", "litellm-slm-router"), help=argparse.SUPPRESS)
     parser.add_argument("--calls", type=int, default=500, help=argparse.SUPPRESS)
-    parser.add_argument("--rounds", type=int, default=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.sdk_worker:
-        print(json.dumps(sdk_worker(args.sdk_worker, args.calls, args.rounds)))
+        sdk_worker(args.sdk_worker, args.calls)
         return 0
     result: dict = {"machine": machine()}
     if args.part in ("decision", "all"):
@@ -222,7 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("| --- | ---: | ---: |")
         for name in ("simple-shuffle", "litellm-slm-router"):
             print(f"| {name} | {s[name]['median_latency_ms']:.3f} | {s[name]['throughput_calls_per_s']:.0f} |")
-        print(f"| ratio plugin / simple-shuffle | {s['latency_ratio']:.3f} | {s['throughput_ratio']:.3f} |")
+        print(f"| ratio plugin / simple-shuffle (median of paired rounds) | {s['latency_ratio']:.3f} | "
+              f"{s['throughput_ratio']:.3f} |")
     write_json(args.json, result)
     print(f"\njson: {args.json}")
     return 0
