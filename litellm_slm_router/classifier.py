@@ -352,11 +352,15 @@ def _critical_actions(raw: str, lower: str, word_set: frozenset[str]) -> list[st
     literal = next((c for c in lx.COMMAND_LITERALS if c in scan), "")
     destructive_code = next((c for c in lx.CODE_DESTRUCTIVE if c in code), "") if code else ""
     parts = _SENTENCES_KEPT.split(scan)
+    # "... How much does she make?": a word problem (numbers, and a question for a quantity or at the
+    # end), whose statements describe a situation.
+    word_problem = (("?" in scan or "？" in scan) and len(_NUMBER.findall(scan)) >= 2
+                    and (scan.rstrip().endswith(("?", "？")) or any(q in scan for q in lx.QUANTITY_QUESTIONS)))
     for k in range(0, len(parts), 2):
         tokens = _tokens(parts[k])
         if tokens:
             question = k + 1 < len(parts) and ("?" in parts[k + 1] or "？" in parts[k + 1])
-            _scan_sentence(tokens, found, literal, destructive_code, question)
+            _scan_sentence(tokens, found, literal, destructive_code, question, word_problem)
     if not lower.isascii():
         _scan_cjk(lower, found)
     return found
@@ -505,7 +509,7 @@ def _opening(tokens: list[str]) -> str:
 
 
 def _scan_sentence(tokens: list[str], found: list[str], literal: str, destructive_code: str,
-                   question: bool = False) -> None:
+                   question: bool = False, word_problem: bool = False) -> None:
     frame = _opening(tokens)
     if frame == "ask" or (question and frame != "do" and not _URGENT.intersection(tokens)):
         return
@@ -550,10 +554,27 @@ def _scan_sentence(tokens: list[str], found: list[str], literal: str, destructiv
         for position, kinds in verbs:
             if position > negated_from or (position and clause[position - 1] in lx.SUBJECTS):
                 continue
+            if position > 1 and clause[position - 1] == "to" and _intent_before(clause, position - 1):
+                continue  # "she agreed to pay": what somebody else means to do, not an instruction
+            if word_problem and not _leads(clause, position):
+                continue  # "her parents pay her $4 ... how much?": a statement, the verb does not lead
             for kind in kinds:
                 obj = _object_for(kind, clause, clause_text, tokens, literal, destructive_code)
                 if obj:
                     _add(found, f"{kind}({obj})")
+
+
+def _intent_before(clause: list[str], to: int) -> bool:
+    """Whether "to <verb>" at ``clause[to]`` follows what somebody else wants, agreed or has to do ("she
+    agreed to pay", "wants me to pay", "uses his bonus to pay"), with no "you" named as the doer."""
+    return not lx.INTENT_BEFORE_TO.isdisjoint(clause[max(to - 3, 0): to]) and "you" not in clause[:to]
+
+
+def _leads(clause: list[str], position: int) -> bool:
+    """Whether the verb at ``position`` instructs in a word problem: it opens its clause after nothing
+    but LEADING words, follows "and" ("skip the canary and roll out ..."), or comes after a "you"."""
+    before = clause[:position]
+    return not before or before[-1] in ("and", "&") or "you" in before or lx.LEADING.issuperset(before)
 
 
 def _add(found: list[str], action: str) -> None:

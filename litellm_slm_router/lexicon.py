@@ -359,7 +359,19 @@ CODE_DESTRUCTIVE = ("os.remove", "shutil.rmtree", "rmtree", "unlink(", "os.rmdir
 EXEC_WORDS = _w("run execute exec apply ssh connect trigger launch fire")
 # A risky verb right after one of these is a statement ("I'd pay", "we will delete"), not an instruction.
 SUBJECTS = _w("i we i'd we'd they he she i'll we'll they'll would could should might may will did does can "
-              "it's it who which that has have had a an the this my our your its their of per flat")
+              "it's it who which that has have had a an the this my our your its his her their of per flat")
+# "to <risky verb>" up to three words after one of these tells what somebody else wants, agreed or has to
+# do ("she agreed to pay", "he has to transfer", "uses his bonus to pay"): a statement, unless the ask
+# names "you" as the doer before the verb ("she wants you to pay the invoice").
+INTENT_BEFORE_TO = _w("wants wanted needs needed has had decides decided agrees agreed plans planned hopes hoped "
+                      "tries tried chooses chose offers offered promises promised intends intended expects "
+                      "expected uses used willing able unable")
+# Questions for a quantity. An ask with numbers and such a question (or a question at its end) is a word
+# problem, whose statements describe a situation ("her parents pay her $4 ... how much does she save?");
+# there a risky verb instructs only when it opens its clause, after nothing but LEADING words ("transfer
+# $500 to savings and tell me how much is left"), or follows a "you".
+QUANTITY_QUESTIONS = ("how much", "how many", "wie viel", "wieviel", "combien", "cuánto", "cuánta", "cuántos",
+                      "cuántas", "quanto", "quanta", "quantos", "quantas", "quanti", "quante")
 # Clause openings that make the clause a topic to discuss, not an instruction to carry out.
 TOPIC_VERBS = _w(
     """
@@ -445,6 +457,14 @@ ARTEFACTS = _w(
 # Politeness and urgency words that are skipped when finding a sentence's opening.
 FILLERS = _w("ok okay so hey hi please pls plz now also and then right alright well bitte "
              "jetzt d'accord ahora vale agora ora adesso allora por favor per favore s'il vous plaît plait te")
+# Words that may stand before an imperative verb in a word problem ("now transfer", "permanently erase").
+LEADING = FILLERS | _w(
+    """
+    just first next finally quickly kindly immediately asap urgently go ahead permanently completely fully
+    entirely safely carefully manually directly simply automatically forcibly irreversibly
+    sofort endgültig immédiatement définitivement inmediatamente definitivamente imediatamente subito
+    """
+)
 
 # Chinese and Japanese, matched as substrings.
 CJK_RISK_VERBS: dict[str, str] = {

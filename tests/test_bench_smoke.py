@@ -38,3 +38,15 @@ def test_decision_cost_smoke(tmp_path):
 
 def test_ledger_roundtrip_smoke():
     assert "redis" in run(["bench/ledger_roundtrip.py", "--n", "50"])
+
+
+def test_gsm8k_ceiling_smoke(tmp_path):
+    run(["bench/gsm8k_ceiling.py", "--limit", "300", "--json", str(tmp_path / "c.json")])
+    run(["bench/routing_quality.py", "--limit", "300", "--json", str(tmp_path / "q.json"),
+         "--chart", str(tmp_path / "q.png")])
+    rows = {r["score"]: r["apgr"] for r in json.loads((tmp_path / "c.json").read_text())["rows"]}
+    quality = json.loads((tmp_path / "q.json").read_text())["datasets"]["GSM8K"]["routers"]
+    assert len(rows) == 7 and all(0.0 < v < 1.0 for v in rows.values())
+    # Both scripts read the same prompts and outcomes: their shared routers score the same.
+    assert abs(rows["prompt length"] - quality["prompt length"]["apgr"]) < 1e-9
+    assert abs(rows["litellm-slm-router classifier"] - quality["litellm-slm-router"]["apgr"]) < 1e-9

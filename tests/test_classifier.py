@@ -80,6 +80,34 @@ def test_ask_versus_do(prompt, critical):
         assert any(s.startswith("critical:") for s in a.signals)
 
 
+@pytest.mark.parametrize(
+    ("prompt", "critical"),
+    [
+        # What somebody in a story wants, agreed or has to pay is a word problem, not an instruction.
+        ("Lena agreed to pay her brother $8 an hour to paint the fence. He worked 6 hours. How much does she "
+         "owe him?", False),
+        ("My landlord wants me to pay $1,200 rent plus a $50 fee each month. How much is that in a year?", False),
+        ("Omar uses his bonus to pay off a $900 loan and has $340 left. How big was the bonus?", False),
+        ("The club has to transfer $75 from each member's dues to the league. There are 24 members. How much "
+         "goes to the league?", False),
+        ("Half of her pay goes to rent and she earns $2,400 a month. How much is left for everything else?", False),
+        ("Electricity costs $0.15 per kWh plus a $9 monthly service charge. What is the bill for 420 kWh?", False),
+        ("Un taxi cobra 3 € al subir y 1,20 € por kilómetro. Además paga 2 € de peaje. ¿Cuánto cuesta un viaje "
+         "de 10 km?", False),
+        # The same verbs as instructions, including inside a question about the result.
+        ("Transfer $500 from checking to savings and tell me how much is left in checking.", True),
+        ("My manager wants you to pay the $4,000 Acme invoice today from the operating account.", True),
+        ("I need you to wire $2,000 to the supplier's IBAN now.", True),
+        ("Use the company card to pay the $3,100 AWS bill before Friday.", True),
+        ("Refund the $249 for order 55102 now. What will the customer's balance be after that?", True),
+        ("Quickly wire $1,500 to the contractor's account before 5 pm. How much will remain in it?", True),
+    ],
+)
+def test_narrative_payments_are_not_instructions(prompt, critical):
+    a = CLASSIFIER.assess(prompt)
+    assert (a.complexity is TaskComplexity.CRITICAL) is critical, a.signals
+
+
 def test_system_prompt_does_not_push_a_request_up():
     ask = {"role": "user", "content": "thanks! what's 2+2?"}
     heavy = {"role": "system", "content": "You are a principal distributed-systems architect. Prove every claim "
@@ -155,10 +183,12 @@ def test_word_problems_rank_by_steps_more_than_by_length():
     steps = [row["steps"] for row in MATH]
     by_score = _spearman([a.score for a in assessments], steps)
     by_length = _spearman([float(len(row["problem"])) for row in MATH], steps)
-    # Measured 0.59 against 0.45 for length.
+    # Measured 0.57 against 0.45 for length.
     assert by_score > by_length + 0.1, (by_score, by_length)
-    # Words such as "class" or "library" in a word problem are not code.
+    # Words such as "class" or "library" in a word problem are not code, and a story about fees,
+    # wages or fares instructs no payment (four of these were flagged critical before).
     assert not any(s.startswith("code:") for a in assessments for s in a.signals)
+    assert not [row["id"] for row, a in zip(MATH, assessments, strict=True) if a.complexity is TaskComplexity.CRITICAL]
 
 
 def test_relations_between_quantities_add_steps():
