@@ -9,11 +9,12 @@
   system prompts and assistant turns are not read, so a long system prompt does not push every
   request up.
 - ``complexity`` is ``critical`` when the ask instructs an irreversible or high-stakes action
-  (see :mod:`litellm_slm_router.lexicon`), otherwise the score's band.
+  (see :mod:`litellm_slm_router.lexicon`); a word problem's story ("her parents pay her $4 ...
+  how much does she save?") instructs nothing. Otherwise it is the score's band.
 - ``signals`` name every feature that fired, so each assessment explains itself.
 
-Everything is compiled at import; a call does string methods, set intersections and at most
-three pre-compiled regex scans.
+Everything is compiled at import; a call does string methods, set intersections and a few
+pre-compiled regex scans, most of them behind a one-character test.
 """
 
 from __future__ import annotations

@@ -6,9 +6,10 @@ Two kinds of list live here:
   hard-reasoning and analysis vocabulary push it up; greetings, look-ups and creative
   writing pull it down.
 - *risk* lists feed the critical-action detector. A risky verb alone never makes a task
-  critical: it must be an instruction (not a question, a hypothetical, a negation or a request
-  to write code), and its clause must name an object of the same kind (a table, production,
-  an amount of money, a secret, admin rights, a security control).
+  critical: it must be an instruction (not a question, a hypothetical, a negation, a request
+  to write code, or a statement about what somebody in a story does or wants), and its clause
+  must name an object of the same kind (a table, production, an amount of money, a secret,
+  admin rights, a security control).
 
 English, German, French, Spanish, Portuguese and Italian are covered by word lists; Chinese
 and Japanese by substrings.
