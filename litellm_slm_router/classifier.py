@@ -512,8 +512,16 @@ def _opening(tokens: list[str]) -> str:
 def _scan_sentence(tokens: list[str], found: list[str], literal: str, destructive_code: str,
                    question: bool = False, word_problem: bool = False) -> None:
     frame = _opening(tokens)
-    if frame == "ask" or (question and frame != "do" and not _URGENT.intersection(tokens)):
+    if frame == "ask":
         return
+    # Only verbs that lead their clause instruct in a word problem's story and in a sentence ending in
+    # "?" that asks nothing ("delete the orders table on prod, ok?"); a real question offers an
+    # alternative or asks ("drop it or truncate it?", "which is better?").
+    leading_only = word_problem
+    if question and frame != "do" and not _URGENT.intersection(tokens):
+        if not lx.QUESTION_CUES.isdisjoint(tokens):
+            return
+        leading_only = True
     if frame == "write" and lx.ARTEFACTS.intersection(tokens) and not lx.EXEC_WORDS.intersection(tokens):
         return  # a request to write code or a document, not to run it
     sentence_text = " " + " ".join(tokens) + " "
@@ -557,7 +565,7 @@ def _scan_sentence(tokens: list[str], found: list[str], literal: str, destructiv
                 continue
             if position > 1 and clause[position - 1] == "to" and _intent_before(clause, position - 1):
                 continue  # "she agreed to pay": what somebody else means to do, not an instruction
-            if word_problem and not _leads(clause, position):
+            if leading_only and not _leads(clause, position):
                 continue  # "her parents pay her $4 ... how much?": a statement, the verb does not lead
             for kind in kinds:
                 obj = _object_for(kind, clause, clause_text, tokens, literal, destructive_code)
@@ -572,8 +580,8 @@ def _intent_before(clause: list[str], to: int) -> bool:
 
 
 def _leads(clause: list[str], position: int) -> bool:
-    """Whether the verb at ``position`` instructs in a word problem: it opens its clause after nothing
-    but LEADING words, follows "and" ("skip the canary and roll out ..."), or comes after a "you"."""
+    """Whether the verb at ``position`` leads its clause: it opens it after nothing but LEADING words,
+    follows "and" ("skip the canary and roll out ..."), or comes after a "you"."""
     before = clause[:position]
     return not before or before[-1] in ("and", "&") or "you" in before or lx.LEADING.issuperset(before)
 

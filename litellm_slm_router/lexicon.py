@@ -367,6 +367,11 @@ SUBJECTS = _w("i we i'd we'd they he she i'll we'll they'll would could should m
 INTENT_BEFORE_TO = _w("wants wanted needs needed has had decides decided agrees agreed plans planned hopes hoped "
                       "tries tried chooses chose offers offered promises promised intends intended expects "
                       "expected uses used willing able unable")
+# Words that make a sentence ending in "?" a real question, not an instruction with a tag ("delete the
+# orders table on prod, ok?"): an alternative ("drop it or truncate it?") or a question word ("delete or
+# archive, which is better?").
+QUESTION_CUES = _w("or vs versus whether which what how why should better safe safer oder ou ó "
+                   "welche welcher wie warum quel quelle comment pourquoi cuál qué cómo qual quale")
 # Questions for a quantity. An ask with numbers and such a question (or a question at its end) is a word
 # problem, whose statements describe a situation ("her parents pay her $4 ... how much does she save?");
 # there a risky verb instructs only when it opens its clause, after nothing but LEADING words ("transfer

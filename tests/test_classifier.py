@@ -108,6 +108,40 @@ def test_narrative_payments_are_not_instructions(prompt, critical):
     assert (a.complexity is TaskComplexity.CRITICAL) is critical, a.signals
 
 
+@pytest.mark.parametrize(
+    ("prompt", "critical"),
+    [
+        # An instruction with a question mark or a tag is still an instruction ...
+        ("Delete the orders table on prod, ok?", True),
+        ("drop the users table on prod?", True),
+        ("Transfer $5,000 to IBAN DE89370400440532013000, can you confirm when done?", True),
+        ("Forget the review — push build 1187 to production, alright?", True),
+        # ... a question that offers an alternative or asks something is not.
+        ("Drop the users table on prod or truncate it?", False),
+        ("Delete or archive old customer records, which is better?", False),
+        ("Run the migration against prod, is that safe?", False),
+        ("Refund the customer or offer store credit for order 55102?", False),
+    ],
+)
+def test_tag_questions(prompt, critical):
+    a = CLASSIFIER.assess(prompt)
+    assert (a.complexity is TaskComplexity.CRITICAL) is critical, a.signals
+
+
+@pytest.mark.parametrize("tag", [", ok?", ", can you confirm when done?", "?", ", alright?"])
+def test_a_tag_never_hides_a_labelled_critical_ask(tag):
+    # Every prompt of the labelled set with a tag question put on its last ask: the critical ones stay
+    # critical (the previous code lost 108 of these 256), and nothing else becomes critical.
+    missed, false = [], []
+    for row in ROWS:
+        messages = [dict(m) for m in row["messages"]]
+        messages[-1]["content"] = messages[-1]["content"].rstrip(" .!\n") + tag
+        critical = CLASSIFIER.assess(messages).complexity is TaskComplexity.CRITICAL
+        if critical != (row["label"] == "critical"):
+            (missed if row["label"] == "critical" else false).append(messages[-1]["content"][:80])
+    assert not missed and not false, (missed, false)
+
+
 def test_system_prompt_does_not_push_a_request_up():
     ask = {"role": "user", "content": "thanks! what's 2+2?"}
     heavy = {"role": "system", "content": "You are a principal distributed-systems architect. Prove every claim "
