@@ -519,7 +519,7 @@ def _scan_sentence(tokens: list[str], found: list[str], literal: str, destructiv
     # alternative or asks ("drop it or truncate it?", "which is better?").
     leading_only = word_problem
     if question and frame != "do" and not _URGENT.intersection(tokens):
-        if not lx.QUESTION_CUES.isdisjoint(tokens):
+        if not lx.QUESTION_CUES.isdisjoint(tokens) or _a_clause_asks(tokens):
             return
         leading_only = True
     if frame == "write" and lx.ARTEFACTS.intersection(tokens) and not lx.EXEC_WORDS.intersection(tokens):
@@ -571,6 +571,18 @@ def _scan_sentence(tokens: list[str], found: list[str], literal: str, destructiv
                 obj = _object_for(kind, clause, clause_text, tokens, literal, destructive_code)
                 if obj:
                     _add(found, f"{kind}({obj})")
+
+
+def _a_clause_asks(tokens: list[str]) -> bool:
+    """Whether a clause of the sentence (split at commas and dashes) opens as a question ("as discussed,
+    what's the difference between DROP TABLE and TRUNCATE?")."""
+    start = 0
+    for i, t in enumerate((*tokens, ",")):
+        if t == "," or t in _DASHES:
+            if i > start and _opening(tokens[start:i]) == "ask":
+                return True
+            start = i + 1
+    return False
 
 
 def _intent_before(clause: list[str], to: int) -> bool:

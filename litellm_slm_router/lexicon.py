@@ -370,7 +370,7 @@ INTENT_BEFORE_TO = _w("wants wanted needs needed has had decides decided agrees 
 # Words that make a sentence ending in "?" a real question, not an instruction with a tag ("delete the
 # orders table on prod, ok?"): an alternative ("drop it or truncate it?") or a question word ("delete or
 # archive, which is better?").
-QUESTION_CUES = _w("or vs versus whether which what how why should better safe safer oder ou ó "
+QUESTION_CUES = _w("or vs versus whether which what what's whats how how's why should better safe safer oder ou ó "
                    "welche welcher wie warum quel quelle comment pourquoi cuál qué cómo qual quale")
 # Questions for a quantity. An ask with numbers and such a question (or a question at its end) is a word
 # problem, whose statements describe a situation ("her parents pay her $4 ... how much does she save?");
@@ -461,7 +461,7 @@ ARTEFACTS = _w(
     """
 )
 # Politeness and urgency words that are skipped when finding a sentence's opening.
-FILLERS = _w("ok okay so hey hi please pls plz now also and then right alright well bitte "
+FILLERS = _w("ok okay so hey hi please pls plz now also and then right alright well fyi btw bitte "
              "jetzt d'accord ahora vale agora ora adesso allora por favor per favore s'il vous plaît plait te")
 # Words that may stand before an imperative verb in a word problem ("now transfer", "permanently erase").
 LEADING = FILLERS | _w(

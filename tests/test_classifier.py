@@ -142,6 +142,22 @@ def test_a_tag_never_hides_a_labelled_critical_ask(tag):
     assert not missed and not false, (missed, false)
 
 
+@pytest.mark.parametrize(("before", "after"), [("Hey, ", ""), ("URGENT: ", ""), ("As discussed, ", ""),
+                                               ("FYI ", ""), ("Hi team,\n\n", ""), ("", " Thanks!"),
+                                               ("", "\n\nThanks,\nBob")])
+def test_a_greeting_or_sign_off_never_hides_a_labelled_critical_ask(before, after):
+    missed = []
+    for row in ROWS:
+        if row["label"] != "critical":
+            continue
+        messages = [dict(m) for m in row["messages"]]
+        text = messages[-1]["content"]
+        messages[-1]["content"] = before + (text[0].lower() + text[1:] if before.endswith(" ") else text) + after
+        if CLASSIFIER.assess(messages).complexity is not TaskComplexity.CRITICAL:
+            missed.append(messages[-1]["content"][:80])
+    assert not missed
+
+
 def test_system_prompt_does_not_push_a_request_up():
     ask = {"role": "user", "content": "thanks! what's 2+2?"}
     heavy = {"role": "system", "content": "You are a principal distributed-systems architect. Prove every claim "
