@@ -517,19 +517,8 @@ def _scan_sentence(tokens: list[str], found: list[str], literal: str, destructiv
     # Only verbs that lead their clause instruct in a word problem's story and in a sentence ending in
     # "?" that asks nothing ("delete the orders table on prod, ok?"); a real question offers an
     # alternative or asks ("drop it or truncate it?", "which is better?").
-    leading_only = word_problem
-    if question and frame != "do" and not _URGENT.intersection(tokens):
-        if not lx.QUESTION_CUES.isdisjoint(tokens) or _a_clause_asks(tokens):
-            return
-        leading_only = True
     if frame == "write" and lx.ARTEFACTS.intersection(tokens) and not lx.EXEC_WORDS.intersection(tokens):
         return  # a request to write code or a document, not to run it
-    sentence_text = " " + " ".join(tokens) + " "
-    # A destructive command in a plain instruction ("DROP TABLE users", "set verify=False and push it").
-    if literal and frame in ("", "do") and literal in sentence_text:
-        before = sentence_text[: sentence_text.find(literal)].split()
-        if not any(t in lx.NEGATIONS or t.endswith("n't") for t in before):
-            _add(found, f"execute({literal.strip()})")
     # Clauses end at commas, dashes and clause-break words (and at "and" before another verb).
     clauses: list[list[str]] = [[]]
     for i, t in enumerate(tokens):
@@ -539,6 +528,18 @@ def _scan_sentence(tokens: list[str], found: list[str], literal: str, destructiv
             clauses.append([])
         else:
             clauses[-1].append(t)
+    leading_only = word_problem
+    if question and frame != "do" and not _URGENT.intersection(tokens):
+        # "As discussed, what's the difference between DROP TABLE and TRUNCATE?" asks in its second clause.
+        if not lx.QUESTION_CUES.isdisjoint(tokens) or any(c and _opening(c) == "ask" for c in clauses):
+            return
+        leading_only = True
+    sentence_text = " " + " ".join(tokens) + " "
+    # A destructive command in a plain instruction ("DROP TABLE users", "set verify=False and push it").
+    if literal and frame in ("", "do") and literal in sentence_text:
+        before = sentence_text[: sentence_text.find(literal)].split()
+        if not any(t in lx.NEGATIONS or t.endswith("n't") for t in before):
+            _add(found, f"execute({literal.strip()})")
     for clause in clauses:
         if not clause or clause[0] in lx.HYPOTHETICAL or clause[0] in lx.TOPIC_VERBS:
             continue
@@ -571,18 +572,6 @@ def _scan_sentence(tokens: list[str], found: list[str], literal: str, destructiv
                 obj = _object_for(kind, clause, clause_text, tokens, literal, destructive_code)
                 if obj:
                     _add(found, f"{kind}({obj})")
-
-
-def _a_clause_asks(tokens: list[str]) -> bool:
-    """Whether a clause of the sentence (split at commas and dashes) opens as a question ("as discussed,
-    what's the difference between DROP TABLE and TRUNCATE?")."""
-    start = 0
-    for i, t in enumerate((*tokens, ",")):
-        if t == "," or t in _DASHES:
-            if i > start and _opening(tokens[start:i]) == "ask":
-                return True
-            start = i + 1
-    return False
 
 
 def _intent_before(clause: list[str], to: int) -> bool:

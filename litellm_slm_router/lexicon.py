@@ -463,7 +463,8 @@ ARTEFACTS = _w(
 # Politeness and urgency words that are skipped when finding a sentence's opening.
 FILLERS = _w("ok okay so hey hi please pls plz now also and then right alright well fyi btw bitte "
              "jetzt d'accord ahora vale agora ora adesso allora por favor per favore s'il vous plaît plait te")
-# Words that may stand before an imperative verb in a word problem ("now transfer", "permanently erase").
+# Words that may stand before an imperative verb where only a verb that leads its clause instructs (in a
+# word problem's story and a sentence ending in "?"): "now transfer", "permanently erase".
 LEADING = FILLERS | _w(
     """
     just first next finally quickly kindly immediately asap urgently go ahead permanently completely fully
