@@ -71,18 +71,6 @@ def test_every_ask_do_pair_separates():
         ("Wie lösche ich eine Tabelle in PostgreSQL?", False),
         ("删除生产数据库中的所有客户记录", True),
         ("如何删除数据库中的表？", False),
-    ],
-)
-def test_ask_versus_do(prompt, critical):
-    a = CLASSIFIER.assess(prompt)
-    assert (a.complexity is TaskComplexity.CRITICAL) is critical, a.signals
-    if critical:
-        assert any(s.startswith("critical:") for s in a.signals)
-
-
-@pytest.mark.parametrize(
-    ("prompt", "critical"),
-    [
         # What somebody in a story wants, agreed or has to pay is a word problem, not an instruction.
         ("Lena agreed to pay her brother $8 an hour to paint the fence. He worked 6 hours. How much does she "
          "owe him?", False),
@@ -101,16 +89,6 @@ def test_ask_versus_do(prompt, critical):
         ("Use the company card to pay the $3,100 AWS bill before Friday.", True),
         ("Refund the $249 for order 55102 now. What will the customer's balance be after that?", True),
         ("Quickly wire $1,500 to the contractor's account before 5 pm. How much will remain in it?", True),
-    ],
-)
-def test_narrative_payments_are_not_instructions(prompt, critical):
-    a = CLASSIFIER.assess(prompt)
-    assert (a.complexity is TaskComplexity.CRITICAL) is critical, a.signals
-
-
-@pytest.mark.parametrize(
-    ("prompt", "critical"),
-    [
         # An instruction with a question mark or a tag is still an instruction ...
         ("Delete the orders table on prod, ok?", True),
         ("drop the users table on prod?", True),
@@ -123,9 +101,11 @@ def test_narrative_payments_are_not_instructions(prompt, critical):
         ("Refund the customer or offer store credit for order 55102?", False),
     ],
 )
-def test_tag_questions(prompt, critical):
+def test_ask_versus_do(prompt, critical):
     a = CLASSIFIER.assess(prompt)
     assert (a.complexity is TaskComplexity.CRITICAL) is critical, a.signals
+    if critical:
+        assert any(s.startswith("critical:") for s in a.signals)
 
 
 @pytest.mark.parametrize("tag", [", ok?", ", can you confirm when done?", "?", ", alright?"])
