@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import math
 import re
 import sys
@@ -33,11 +32,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DATA, RESULTS, machine, write_json
-from routing_quality import apgr, curve
+from routing_quality import apgr, curve, load_gsm8k
 
 csv.field_size_limit(1 << 30)
 
-WEAK = "mistralai/Mixtral-8x7B-Instruct-v0.1"
 STRONG = "gpt-4-1106-preview"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[a-z']+")
@@ -48,17 +46,11 @@ _TIME_WORDS = frozenset("minute minutes hour hours day days week weeks month mon
 
 
 def load(data: Path) -> tuple[list[str], np.ndarray, np.ndarray, list[str]]:
-    drop = {json.loads(line)["eval_prompt"] for line in (data / "gsm8k_contaminated_prompts.jsonl").open()}
-    prompts, weak, strong, answers = [], [], [], []
+    """routing_quality's GSM8K prompts and outcomes, plus the strong model's worked answer to each."""
+    prompts, weak, strong = load_gsm8k(data)
     with (data / "gsm8k_responses.csv").open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            if row["prompt"] in drop:
-                continue
-            prompts.append(row["prompt"])
-            weak.append(row[WEAK] == "True")
-            strong.append(row[STRONG] == "True")
-            answers.append(row[f"{STRONG}_response"])
-    return prompts, np.array(weak, float), np.array(strong, float), answers
+        answer = {row["prompt"]: row[f"{STRONG}_response"] for row in csv.DictReader(fh)}
+    return prompts, np.array(weak), np.array(strong), [answer[p] for p in prompts]
 
 
 def surface_features(prompt: str) -> list[float]:
@@ -116,10 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=RESULTS / "gsm8k_ceiling.json")
     args = parser.parse_args(argv)
 
-    prompts, weak, strong, answers = load(args.data)
-    if args.limit:
-        prompts, weak, strong, answers = prompts[: args.limit], weak[: args.limit], strong[: args.limit], \
-            answers[: args.limit]
+    prompts, weak, strong, answers = (part[: args.limit] for part in load(args.data))
     gain = strong - weak
 
     def score(values: Sequence[float]) -> float:

@@ -108,33 +108,33 @@ def test_ask_versus_do(prompt, critical):
         assert any(s.startswith("critical:") for s in a.signals)
 
 
+def _critical_mismatches(rows, rewrite) -> list[str]:
+    """The rows whose last ask, rewritten, is critical when its label is not, or not when it is."""
+    wrong = []
+    for row in rows:
+        messages = [dict(m) for m in row["messages"]]
+        messages[-1]["content"] = rewrite(messages[-1]["content"])
+        critical = CLASSIFIER.assess(messages).complexity is TaskComplexity.CRITICAL
+        if critical != (row["label"] == "critical"):
+            wrong.append(messages[-1]["content"][:80])
+    return wrong
+
+
 @pytest.mark.parametrize("tag", [", ok?", ", can you confirm when done?", "?", ", alright?"])
 def test_a_tag_never_hides_a_labelled_critical_ask(tag):
     # Every prompt of the labelled set with a tag question put on its last ask: the critical ones stay
     # critical (the previous code lost 108 of these 256), and nothing else becomes critical.
-    missed, false = [], []
-    for row in ROWS:
-        messages = [dict(m) for m in row["messages"]]
-        messages[-1]["content"] = messages[-1]["content"].rstrip(" .!\n") + tag
-        critical = CLASSIFIER.assess(messages).complexity is TaskComplexity.CRITICAL
-        if critical != (row["label"] == "critical"):
-            (missed if row["label"] == "critical" else false).append(messages[-1]["content"][:80])
-    assert not missed and not false, (missed, false)
+    wrong = _critical_mismatches(ROWS, lambda text: text.rstrip(" .!\n") + tag)
+    assert not wrong, wrong
 
 
 @pytest.mark.parametrize(("before", "after"), [("Hey, ", ""), ("URGENT: ", ""), ("As discussed, ", ""),
                                                ("FYI ", ""), ("Hi team,\n\n", ""), ("", " Thanks!"),
                                                ("", "\n\nThanks,\nBob")])
 def test_a_greeting_or_sign_off_never_hides_a_labelled_critical_ask(before, after):
-    missed = []
-    for row in ROWS:
-        if row["label"] != "critical":
-            continue
-        messages = [dict(m) for m in row["messages"]]
-        text = messages[-1]["content"]
-        messages[-1]["content"] = before + (text[0].lower() + text[1:] if before.endswith(" ") else text) + after
-        if CLASSIFIER.assess(messages).complexity is not TaskComplexity.CRITICAL:
-            missed.append(messages[-1]["content"][:80])
+    critical_rows = [row for row in ROWS if row["label"] == "critical"]
+    missed = _critical_mismatches(
+        critical_rows, lambda text: before + (text[0].lower() + text[1:] if before.endswith(" ") else text) + after)
     assert not missed
 
 
