@@ -1,4 +1,4 @@
-"""``slm-router`` command line: classify, explain, replay."""
+"""``slm-router``: the plugin's command line (``slm-router --help`` lists every command)."""
 
 from __future__ import annotations
 
@@ -27,10 +27,24 @@ SAMPLE_TASKS = (
 )
 
 
-def _classify(stdin: TextIO, stdout: TextIO) -> int:
-    """JSON lines in (``prompt`` or ``messages``), one JSON line out per input line."""
-    classifier = TaskComplexityClassifier()
+def _classifier(config_path: str | None) -> TaskComplexityClassifier:
+    if not config_path:
+        return TaskComplexityClassifier()
+    from litellm_slm_router.config import load_config
+
+    return TaskComplexityClassifier(load_config(config_path).plugin.classifier)
+
+
+def _classify(texts: Sequence[str], config_path: str | None, stdin: TextIO, stdout: TextIO) -> int:
+    """One JSON line per text argument, or per JSON input line (``prompt`` or ``messages``) on stdin."""
+    classifier = _classifier(config_path)
     write = stdout.write
+    if texts:
+        for text in texts:
+            a = classifier.assess(text)
+            write(json.dumps({"complexity": a.complexity.value, "score": a.score, "signals": list(a.signals)},
+                             ensure_ascii=False) + "\n")
+        return 0
     dumps = json.dumps
     bad = 0
     for number, line in enumerate(stdin, start=1):
@@ -143,17 +157,21 @@ def _run(task: str, config_path: str, group: str | None, task_id: str | None, ap
         out.write(f"critics approved: {result.critics_approved}; human approved: {result.human_approved}\n")
     if result.denial or result.error:
         out.write(f"{result.status}: {result.denial or result.error}\n")
-    out.write(f"\n{result.final_text}\n")
-    return 0 if result.status == "completed" else 1
+    if result.status == "completed":
+        out.write(f"\n{result.final_text}\n")
+        return 0
+    out.write(f"\nthe result was not released ({result.status}); its draft is withheld.\n")
+    return 1
 
 
-def _serve(port: int, home: str | None, llama_port: int | None, out: TextIO) -> int:
+def _serve(port: int, home: str | None, llama_port: int | None, model: str | None, out: TextIO) -> int:
     import signal
     import time
 
     from litellm_slm_router.local import DEFAULT_HOME, LocalStack
 
-    stack = LocalStack(port=port, home=Path(home) if home else DEFAULT_HOME, llama_port=llama_port)
+    stack = LocalStack(port=port, home=Path(home) if home else DEFAULT_HOME, llama_port=llama_port,
+                       model_path=Path(model) if model else None)
 
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
@@ -163,13 +181,13 @@ def _serve(port: int, home: str | None, llama_port: int | None, out: TextIO) -> 
     out.flush()
     try:
         stack.start()
-        out.write(f"ready: {stack.url}/v1 (model group 'auto'); decisions: {stack.decision_log}; "
-                  f"logs: {stack.logs}\nCtrl-C stops everything.\n")
+        out.write(f"local model answered a test completion\nready: {stack.url}/v1 (model group 'auto'); "
+                  f"decisions: {stack.decision_log}; logs: {stack.logs}\nCtrl-C stops everything.\n")
         out.flush()
         while True:
-            dead = stack.exited()
-            if dead is not None:
-                out.write(f"a child process exited with code {dead.returncode}; see the logs in {stack.logs}\n")
+            failure = stack.failure()
+            if failure is not None:
+                print(f"slm-router serve: {failure}", file=sys.stderr, flush=True)
                 return 1
             time.sleep(0.5)
     except KeyboardInterrupt:
@@ -182,26 +200,52 @@ def _serve(port: int, home: str | None, llama_port: int | None, out: TextIO) -> 
         stack.stop()
 
 
-def _demo(url: str | None, home: str | None, out_dir: str, out: TextIO) -> int:
+def _local_verdict(summary: Any, failure: str | None, out: TextIO) -> int:
+    """0 when the local tier answered something; else say why and return 1."""
+    if summary.local_calls:
+        return 0
+    if failure:
+        why = failure
+    elif summary.replaced:
+        why = ("every attempt on a local deployment failed and was retried elsewhere ("
+               + ", ".join(f"{dep}: {n}" for dep, n in sorted(summary.replaced.items())) + "); see the local "
+               "server's log")
+    elif summary.unknown_locality:
+        why = "the decision log has no record of these calls, so which were local is not known (--decision-log)"
+    else:
+        why = "no request was routed to a local deployment"
+    out.write(f"\nthe local tier served nothing: {why}\n")
+    return 1
+
+
+def _demo(url: str | None, home: str | None, decision_log: str | None, out_dir: str, out: TextIO) -> int:
     from litellm_slm_router.demo import run_demo
     from litellm_slm_router.local import DEFAULT_HOME, LocalStack, free_port
 
     home_dir = Path(home) if home else DEFAULT_HOME
     if url:
-        run_demo(url.rstrip("/"), home_dir / "decisions.jsonl", Path(out_dir), out)
-        return 0
+        log = Path(decision_log) if decision_log else None
+        if log is None and home and (home_dir / "decisions.jsonl").exists():
+            log = home_dir / "decisions.jsonl"
+        result = run_demo(url.rstrip("/"), log, Path(out_dir), out)
+        return _local_verdict(result.summary, None, out)
     out.write("no --url given: starting the local stack for the demo (the first run writes the model file)...\n")
     out.flush()
     with LocalStack(port=free_port(), home=home_dir) as stack:
-        run_demo(stack.url, stack.decision_log, Path(out_dir), out)
-    return 0
+        out.write("local model answered a test completion; sending the demo tasks\n\n")
+        out.flush()
+        result = run_demo(stack.url, stack.decision_log, Path(out_dir), out)
+        return _local_verdict(result.summary, stack.failure(), out)
 
 
 def _report(path: str, chart_path: str | None, cloud_model: str | None, out: TextIO) -> int:
-    from litellm_slm_router.report import chart, load, summarize
+    from litellm_slm_router.report import chart, load, rows_from_log, summarize
 
-    decisions, errors = load(path)
-    summary = summarize(decisions, cloud_model)
+    try:
+        decisions, refusals, errors = load(path)
+    except FileNotFoundError:
+        raise SLMRouterError(f"{path}: no such decision log (slm_router.decision_log in the proxy config)") from None
+    summary = summarize(rows_from_log(decisions, refusals, cloud_model))
     summary.errors = errors
     out.write(summary.text() + "\n")
     if chart_path:
@@ -218,9 +262,13 @@ def _replay(path: str, out: TextIO) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="slm-router", description=__doc__)
+    parser = argparse.ArgumentParser(prog="slm-router", description="litellm-slm-router: route every LiteLLM call "
+                                     "to the smallest capable model, within per-task budgets.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("classify", help="read JSON lines {\"prompt\": ...} on stdin, write one assessment per line")
+    cl = sub.add_parser("classify", help="assess prompts: the text arguments, or JSON lines {\"prompt\": ...} on "
+                                         "stdin; one JSON assessment per line")
+    cl.add_argument("text", nargs="*", help="prompts to assess (each argument is one prompt; default: stdin)")
+    cl.add_argument("--config", help="a LiteLLM config whose slm_router.classifier thresholds to use")
     ex = sub.add_parser("explain", help="show how a task is assessed and, with --config, where it would go")
     ex.add_argument("text", nargs="*", help="the task (default: a few sample tasks)")
     ex.add_argument("--config", help="a LiteLLM config with model_list and an slm_router: section")
@@ -240,9 +288,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sv.add_argument("--llama-port", type=int, help="llama.cpp's port (default: a free one)")
     sv.add_argument("--home", help="cache directory for the model, logs and decisions "
                                    "(default ~/.cache/litellm-slm-router or $SLM_ROUTER_HOME)")
+    sv.add_argument("--model", help="a GGUF model file to serve instead of the bundled Gemma 3 270M")
     dm = sub.add_parser("demo", help="send sample tasks to the proxy (or start one) and report the savings")
     dm.add_argument("--url", help="a running proxy, e.g. http://127.0.0.1:4000 (default: start the local stack)")
     dm.add_argument("--home", help="the cache directory of the stack (its decisions.jsonl is read)")
+    dm.add_argument("--decision-log", help="with --url: the proxy's decision log (slm_router.decision_log), to "
+                                           "show local calls, replaced attempts and the all-cloud comparison")
     dm.add_argument("--out", default=".", help="where to write savings.png (default: here)")
     rpt = sub.add_parser("report", help="spend, all-cloud spend and local share from a decision log, with a chart")
     rpt.add_argument("path")
@@ -252,14 +303,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "classify":
-            return _classify(sys.stdin, sys.stdout)
+            return _classify(args.text, args.config, sys.stdin, sys.stdout)
         if args.command == "explain":
             texts = [" ".join(args.text)] if args.text else list(SAMPLE_TASKS)
             return _explain(texts, args.config, args.group, sys.stdout)
         if args.command == "serve":
-            return _serve(args.port, args.home, args.llama_port, sys.stdout)
+            return _serve(args.port, args.home, args.llama_port, args.model, sys.stdout)
         if args.command == "demo":
-            return _demo(args.url, args.home, args.out, sys.stdout)
+            return _demo(args.url, args.home, args.decision_log, args.out, sys.stdout)
         if args.command == "report":
             return _report(args.path, args.chart, args.cloud_model, sys.stdout)
         if args.command == "run":

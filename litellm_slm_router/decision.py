@@ -17,7 +17,8 @@ from litellm_slm_router.catalogue import ModelOption
 from litellm_slm_router.classifier import ask_text
 from litellm_slm_router.complexity import TaskComplexity
 
-__all__ = ["CandidateVerdict", "DecisionLog", "RoutingDecision", "input_digest"]
+__all__ = ["CandidateVerdict", "DecisionLog", "Refusal", "RoutingDecision", "input_digest", "read_decisions",
+           "read_log"]
 
 
 
@@ -50,6 +51,7 @@ class RoutingDecision(BaseModel):
 
     timestamp: float = 0.0
     task_id: str | None = None
+    call_id: str | None = None  # LiteLLM's call id: the attempts (retries) of one request share it
     model_group: str
     input_digest: str = ""
     input: list[dict[str, Any]] | str | None = None
@@ -99,6 +101,20 @@ def input_digest(prompt: Any) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
+class Refusal(BaseModel):
+    """A request the plugin refused before any provider was called (a line ``{"refusal": {...}}``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    timestamp: float
+    call_id: str | None = None
+    task_id: str | None = None
+    model_group: str = ""
+    complexity: str | None = None
+    status: int  # the HTTP status the client got: 400, 429 or 503
+    reason: str
+
+
 class DecisionLog:
     """Where decisions go: a bounded in-memory list, ``logging``, and optionally a JSON-lines file."""
 
@@ -124,6 +140,14 @@ class DecisionLog:
             with self._lock:
                 self._file.write(line)
 
+    def refuse(self, refusal: Refusal) -> None:
+        """Append a refused request to the JSON-lines file, if there is one."""
+        logger.info("slm-router refused (%s) task %s: %s", refusal.status, refusal.task_id, refusal.reason)
+        if self._file is not None:
+            line = '{"refusal": ' + refusal.model_dump_json() + "}\n"
+            with self._lock:
+                self._file.write(line)
+
     @property
     def decisions(self) -> list[RoutingDecision]:
         return list(self._recent)
@@ -140,13 +164,38 @@ class DecisionLog:
             self._file = None
 
 
-def read_decisions(lines: Iterable[str]) -> Iterator[tuple[int, RoutingDecision | None, str]]:
-    """Parse JSON-lines decisions: (line number, decision or None, error message)."""
+def _parse(lines: Iterable[str]) -> Iterator[tuple[int, RoutingDecision | Refusal | None, str]]:
     for number, line in enumerate(lines, start=1):
         line = line.strip()
         if not line:
             continue
         try:
-            yield number, RoutingDecision.model_validate(json.loads(line)), ""
+            data = json.loads(line)
+            if isinstance(data, dict) and "refusal" in data:
+                yield number, Refusal.model_validate(data["refusal"]), ""
+            else:
+                yield number, RoutingDecision.model_validate(data), ""
         except Exception as exc:  # a bad line is reported, never fatal
             yield number, None, f"line {number}: not a decision record ({exc.__class__.__name__}: {exc})"
+
+
+def read_decisions(lines: Iterable[str]) -> Iterator[tuple[int, RoutingDecision | None, str]]:
+    """Parse JSON-lines decisions: (line number, decision or None, error message); refusals are skipped."""
+    for number, record, error in _parse(lines):
+        if not isinstance(record, Refusal):
+            yield number, record, error
+
+
+def read_log(lines: Iterable[str]) -> tuple[list[RoutingDecision], list[Refusal], list[str]]:
+    """A whole decision log: its decisions, its refusals and its unreadable lines."""
+    decisions: list[RoutingDecision] = []
+    refusals: list[Refusal] = []
+    errors: list[str] = []
+    for _, record, error in _parse(lines):
+        if isinstance(record, Refusal):
+            refusals.append(record)
+        elif record is not None:
+            decisions.append(record)
+        else:
+            errors.append(error)
+    return decisions, refusals, errors

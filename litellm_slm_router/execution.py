@@ -253,7 +253,13 @@ async def terminal_approver(task: str, draft: str, critiques: list[str]) -> bool
     print(f"\n=== approval needed ===\nTask: {task}\n\nDraft:\n{draft}\n")
     for i, critique in enumerate(critiques, 1):
         print(f"Critique {i}: {critique}")
-    answer = (await asyncio.to_thread(input, "Release this result? [y/N, or type a reason to deny] ")).strip()
+    try:
+        answer = (await asyncio.to_thread(input, "Release this result? [y/N, or type a reason to deny] ")).strip()
+    except EOFError:
+        print()
+        return "no answer (end of input): not released"
     if answer.lower() in ("y", "yes"):
         return True
-    return answer or False
+    if answer.lower() in ("", "n", "no"):
+        return "denied at the terminal"
+    return answer

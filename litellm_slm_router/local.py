@@ -10,6 +10,7 @@ deployment name (and so in the ``x-slm-router-deployment`` header), answering th
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -26,13 +27,18 @@ import yaml
 
 from litellm_slm_router.errors import SLMRouterError
 
-__all__ = ["DEFAULT_HOME", "LocalStack", "StackError", "bundled_config", "ensure_model", "wait_until_answering"]
+__all__ = ["DEFAULT_HOME", "LocalStack", "StackError", "bundled_config", "check_local_model", "ensure_model",
+           "wait_until_answering"]
 
 DEFAULT_HOME = Path(os.environ.get("SLM_ROUTER_HOME") or Path.home() / ".cache" / "litellm-slm-router")
 LOCAL_ID = "local-gemma-3-270m"
 # (the real deployment, the environment variable with its key, the hardest level it takes)
 CLOUD_TIERS = (("openai/gpt-4o-mini", "OPENAI_API_KEY", "complex"), ("openai/gpt-4o", "OPENAI_API_KEY", "critical"))
 STAND_IN_PREFIX = "offline-stand-in-for-"
+# What to do when llama.cpp crashes: its build for this CPU's own instruction set (the default of a
+# source build) uses AVX-512 / AMX code that segfaults inside some VMs; the portable build runs.
+PORTABLE_REBUILD = ('CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install --force-reinstall --no-cache-dir --no-deps '
+                    '"llama-cpp-python[server]"')
 
 
 class StackError(SLMRouterError):
@@ -122,32 +128,84 @@ def wait_until_answering(url: str, process: Any, timeout: float, what: str, log:
     raise StackError(f"{what} did not answer on {url} within {timeout:.0f} s; see its log: {log}")
 
 
+def _exit_hint(returncode: int | None) -> str:
+    """The likely fix for a llama.cpp server that exited with ``returncode``."""
+    if returncode is not None and returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return (f"It was killed by {name}. The usual cause is a llama.cpp build made for this CPU's own "
+                f"instruction set (AVX-512 / AMX), which crashes inside some virtual machines. Rebuild it "
+                f"portable (runs on any x86-64 CPU with AVX2): {PORTABLE_REBUILD}")
+    return "Check that the model file is a GGUF model llama.cpp can load (slm-router serve --model PATH)."
+
+
+def check_local_model(base_url: str, process: Any, timeout: float, log: Path | str = "") -> str:
+    """Send one real chat completion to the local server at ``base_url``; return the answer's text.
+
+    A server that answers ``/v1/models`` may still crash on its first ``decode``: only an answered
+    completion proves the local tier works. Raises :class:`StackError` naming ``log`` and the likely
+    fix when the server fails, answers with an error or exits.
+    """
+    body = json.dumps({"model": "local", "messages": [{"role": "user", "content": "Say hello."}],
+                       "max_tokens": 4, "temperature": 0}).encode()
+    request = urllib.request.Request(f"{base_url}/v1/chat/completions", data=body,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            reply = json.loads(response.read())
+        text = reply["choices"][0]["message"]["content"]
+        if not isinstance(text, str):
+            raise TypeError(f"the answer's content is {type(text).__name__}, not text")
+        return text
+    except Exception as exc:
+        returncode = None
+        if process is not None:
+            try:
+                returncode = process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                returncode = None
+        if returncode is not None:
+            raise StackError(f"the llama.cpp server exited with code {returncode} on its first completion; "
+                             f"see its log: {log}. {_exit_hint(returncode)}") from None
+        detail = f"HTTP {exc.code}: {exc.read()[:300].decode(errors='replace')}" \
+            if isinstance(exc, urllib.error.HTTPError) else f"{exc.__class__.__name__}: {exc}"
+        raise StackError(f"the local model did not answer a test completion ({detail}); see the llama.cpp "
+                         f"server's log: {log}") from None
+
+
 class LocalStack:
     """llama.cpp serving Gemma 3 270M plus a LiteLLM proxy with the plugin, started and stopped together."""
 
     def __init__(self, port: int = 4000, home: Path = DEFAULT_HOME, llama_port: int | None = None,
-                 start_timeout_s: float = 180.0) -> None:
+                 start_timeout_s: float = 180.0, model_path: Path | None = None) -> None:
         self.port = port
+        self.model_path = Path(model_path) if model_path is not None else None
         self.home = Path(home)
         self.llama_port = llama_port
         self.start_timeout_s = start_timeout_s
         self.logs = self.home / "logs"
         self.decision_log = self.home / "decisions.jsonl"
         self.config_path = self.home / "proxy_config.yaml"
+        self.llama_log = self.logs / "llama-server.log"
+        self.proxy_log = self.logs / "litellm-proxy.log"
         self.processes: list[subprocess.Popen] = []
+        self.names: dict[int, str] = {}  # pid -> what the child is
         self._files: list[Any] = []
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def _spawn(self, args: list[str], log: Path) -> subprocess.Popen:
+    def _spawn(self, args: list[str], log: Path, name: str) -> subprocess.Popen:
         log.parent.mkdir(parents=True, exist_ok=True)
         fh = log.open("w")
         self._files.append(fh)
         env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
         process = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self.processes.append(process)
+        self.names[process.pid] = name
         return process
 
     def start(self) -> LocalStack:
@@ -157,19 +215,26 @@ class LocalStack:
         if not port_free(llama_port):
             raise StackError(f"port {llama_port} for llama.cpp is in use; choose another with --llama-port")
         try:
-            model = ensure_model(self.home)
-            llama_log = self.logs / "llama-server.log"
+            model = self.model_path or ensure_model(self.home)
+            if not model.is_file():
+                raise StackError(f"the model file {model} does not exist")
+            llama_log = self.llama_log
             llama = self._spawn([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--chat_format",
                                  "gemma", "--host", "127.0.0.1", "--port", str(llama_port), "--n_ctx", "2048"],
-                                llama_log)
-            wait_until_answering(f"http://127.0.0.1:{llama_port}/v1/models", llama, self.start_timeout_s,
-                       "the llama.cpp server", llama_log)
+                                llama_log, "the llama.cpp server")
+            try:
+                wait_until_answering(f"http://127.0.0.1:{llama_port}/v1/models", llama, self.start_timeout_s,
+                                     "the llama.cpp server", llama_log)
+            except StackError as exc:
+                raise StackError(f"{exc}. {_exit_hint(llama.poll())}") from None
+            # Ready means answering: a real completion, before the proxy is started on top of it.
+            check_local_model(f"http://127.0.0.1:{llama_port}", llama, self.start_timeout_s, llama_log)
             self.config_path.write_text(yaml.safe_dump(bundled_config(llama_port, self.decision_log),
                                                        sort_keys=False))
-            proxy_log = self.logs / "litellm-proxy.log"
+            proxy_log = self.proxy_log
             litellm_bin = shutil.which("litellm") or str(Path(sys.executable).parent / "litellm")
             proxy = self._spawn([litellm_bin, "--config", str(self.config_path), "--host", "127.0.0.1", "--port",
-                                 str(self.port)], proxy_log)
+                                 str(self.port)], proxy_log, "the LiteLLM proxy")
             wait_until_answering(f"{self.url}/health/liveliness", proxy, self.start_timeout_s, "the LiteLLM proxy",
                                  proxy_log)
         except BaseException:
@@ -180,6 +245,17 @@ class LocalStack:
     def exited(self) -> subprocess.Popen | None:
         """A child that has exited, if any."""
         return next((p for p in self.processes if p.poll() is not None), None)
+
+    def failure(self) -> str | None:
+        """What went wrong if a child has exited (which one, its exit code, its log, the likely fix)."""
+        dead = self.exited()
+        if dead is None:
+            return None
+        name = self.names.get(dead.pid, "a child process")
+        if name == "the llama.cpp server":
+            return (f"{name} exited with code {dead.returncode}: the local model can no longer answer; see its "
+                    f"log: {self.llama_log}. {_exit_hint(dead.returncode)}")
+        return f"{name} exited with code {dead.returncode}; see its log: {self.proxy_log}"
 
     def stop(self) -> None:
         """Stop every child (its whole process group), politely first."""

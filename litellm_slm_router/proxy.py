@@ -173,13 +173,17 @@ class SLMRouterProxy(CustomLogger):
         if strategy is None or data.get("model") not in strategy.model_groups:
             return data
         try:
-            await self._guard(strategy, data, str(getattr(call_type, "value", call_type)))
-        except SLMRouterError:
+            try:
+                await self._guard(strategy, data, str(getattr(call_type, "value", call_type)))
+            except SLMRouterError:
+                raise
+            except Exception as exc:  # nothing a client sends may become a 500
+                logger.exception("slm-router: unexpected error while checking a request")
+                raise InvalidRequestError(f"slm-router could not read this request: {exc.__class__.__name__}: "
+                                          f"{exc}") from exc
+        except SLMRouterError as exc:
+            strategy.log_refusal(str(data.get("model")), data, exc)
             raise
-        except Exception as exc:  # nothing a client sends may become a 500
-            logger.exception("slm-router: unexpected error while checking a request")
-            raise InvalidRequestError(f"slm-router could not read this request: {exc.__class__.__name__}: {exc}") \
-                from exc
         return data
 
     async def _guard(self, strategy: SLMRoutingStrategy, data: dict, call_type: str) -> None:

@@ -67,6 +67,7 @@ def select(
     observed_latency: Mapping[str, float] | None = None,
     latency_cap_s: float | None = None,
     task_id: str | None = None,
+    call_id: str | None = None,
     input_digest: str = "",
     input: Any = None,
     timestamp: float = 0.0,
@@ -161,6 +162,7 @@ def select(
     return fast_record(RoutingDecision, {
         "timestamp": timestamp,
         "task_id": task_id,
+        "call_id": call_id,
         "model_group": model_group,
         "input_digest": input_digest,
         "input": input,

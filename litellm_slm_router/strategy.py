@@ -30,12 +30,13 @@ from litellm_slm_router.budget import Budget, estimate_prompt_tokens, prompt_tok
 from litellm_slm_router.callbacks import BOOKS, RESERVATION_KEY
 from litellm_slm_router.catalogue import Catalogue, ModelOption, managed_groups
 from litellm_slm_router.classifier import Assessment, TaskComplexityClassifier
-from litellm_slm_router.decision import DecisionLog, RoutingDecision, input_digest
+from litellm_slm_router.decision import DecisionLog, Refusal, RoutingDecision, input_digest
 from litellm_slm_router.errors import (
     BudgetExceededError,
     ConfigError,
     LedgerUnavailableError,
     NoCapableDeploymentError,
+    SLMRouterError,
 )
 from litellm_slm_router.ledger import InProcessLedger, Ledger, TaskSnapshot
 from litellm_slm_router.policy import RoutingPolicy
@@ -70,6 +71,7 @@ class _Plan:
     prompt_bound: int
     requested: int | None
     stale: dict | None
+    call_id: str | None
 
 
 class SLMRoutingStrategy(CustomRoutingStrategyBase):
@@ -187,7 +189,14 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         )
         if isinstance(healthy, dict):
             return healthy
-        plan = self._plan(model, healthy, messages if messages is not None else input, request_kwargs)
+        try:
+            return await self._aroute(model, healthy, messages if messages is not None else input, request_kwargs)
+        except SLMRouterError as exc:
+            self.log_refusal(model, request_kwargs, exc)
+            raise
+
+    async def _aroute(self, model: str, healthy: list[dict], prompt: Any, request_kwargs: dict) -> dict:
+        plan = self._plan(model, healthy, prompt, request_kwargs)
         if plan.stale is not None:
             await self.arelease(plan.stale)
         steps = self._reserve_steps(plan)
@@ -224,7 +233,14 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         healthy = self._sync_healthy_deployments(model, messages, input, request_kwargs)
         if isinstance(healthy, dict):
             return healthy
-        plan = self._plan(model, healthy, messages if messages is not None else input, request_kwargs)
+        try:
+            return self._route(model, healthy, messages if messages is not None else input, request_kwargs)
+        except SLMRouterError as exc:
+            self.log_refusal(model, request_kwargs, exc)
+            raise
+
+    def _route(self, model: str, healthy: list[dict], prompt: Any, request_kwargs: dict) -> dict:
+        plan = self._plan(model, healthy, prompt, request_kwargs)
         if plan.stale is not None:
             self.release(plan.stale)
         steps = self._reserve_steps(plan)
@@ -240,6 +256,15 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
                     return self._without_ledger(plan, exc)
         except StopIteration as done:
             return done.value
+
+    def log_refusal(self, model_group: str, request_kwargs: Mapping[str, Any], exc: SLMRouterError) -> None:
+        """Note a refused request in the decision log (reports count refusals beside answers)."""
+        metadata = request_kwargs.get("metadata") or request_kwargs.get("litellm_metadata") or {}
+        task_id = metadata.get("task_id") if isinstance(metadata, Mapping) else None
+        self.log.refuse(Refusal(
+            timestamp=time.time(), call_id=request_id(request_kwargs), model_group=model_group,
+            task_id=task_id if isinstance(task_id, str) else None, status=getattr(exc, "status_code", 500),
+            complexity=getattr(exc, "complexity", None), reason=str(exc)[:500]))
 
     def _sync_healthy_deployments(
         self, model: str, messages: Any, input: Any, request_kwargs: dict
@@ -294,7 +319,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             caps=caps, options=options, by_id=by_id, assessment=self.classifier.assess(prompt),
             prompt_tokens=estimate_prompt_tokens(prompt), prompt_bound=bound,
             requested=requested if isinstance(requested, int) and not isinstance(requested, bool) else None,
-            stale=stale if isinstance(stale, dict) else None,
+            stale=stale if isinstance(stale, dict) else None, call_id=request_id(request_kwargs),
         )
 
     def _reserve_steps(self, plan: _Plan) -> Generator[tuple | None, Any, dict]:
@@ -345,6 +370,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
                 observed_latency=self.observed_latency,
                 latency_cap_s=plan.caps.latency_s,
                 task_id=plan.task.task_id,
+                call_id=plan.call_id,
                 input_digest=input_digest(plan.prompt),
                 input=plan.prompt if self.record_inputs else None,
                 timestamp=time.time(),
@@ -563,6 +589,15 @@ def _fresh(plan: _Plan) -> TaskSnapshot:
         "task": plan.task.key, "spent_usd": 0.0, "reserved_usd": 0.0, "remaining_usd": caps.cost_usd,
         "spent_tokens": 0, "reserved_tokens": 0, "remaining_tokens": caps.tokens, "calls": 0, "reservations": 0,
     })
+
+
+def request_id(request_kwargs: Mapping[str, Any]) -> str | None:
+    """The id LiteLLM gives one request (the proxy's call id, else the SDK's trace id); its retries share it."""
+    for key in ("litellm_call_id", "litellm_trace_id"):
+        value = request_kwargs.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def _metadata_of(request_kwargs: dict) -> dict:

@@ -131,7 +131,8 @@ class Process:
         self._log.close()
 
 
-def start_upstream(tmp_dir, name: str, fail: bool = False, delay: float = 0.0) -> tuple[Process, int]:
+def start_upstream(tmp_dir, name: str, fail: bool = False, delay: float = 0.0, crash: bool = False
+                   ) -> tuple[Process, int]:
     import sys
     from pathlib import Path
 
@@ -139,6 +140,8 @@ def start_upstream(tmp_dir, name: str, fail: bool = False, delay: float = 0.0) -
     args = [sys.executable, str(Path(__file__).parent / "upstream.py"), "--port", str(port), "--name", name]
     if fail:
         args.append("--fail")
+    if crash:
+        args.append("--crash")
     if delay:
         args += ["--delay", str(delay)]
     process = Process(args, Path(tmp_dir) / f"upstream-{name}-{port}.log")

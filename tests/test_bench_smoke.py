@@ -6,8 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parent.parent
 ENV = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+BENCH_DATA = ROOT.parent / "shared" / "bench-data" / "routellm"
+needs_bench_data = pytest.mark.skipif(
+    not (BENCH_DATA / "gsm8k_responses.csv").exists(),
+    reason=f"the RouteLLM benchmark data is not at {BENCH_DATA} (a copy of shared/ beside the checkout)")
 
 
 def run(args, timeout=300):
@@ -16,6 +22,7 @@ def run(args, timeout=300):
     return out.stdout
 
 
+@needs_bench_data
 def test_routing_quality_smoke(tmp_path):
     run(["bench/routing_quality.py", "--limit", "60", "--json", str(tmp_path / "q.json"),
          "--chart", str(tmp_path / "q.png")])
@@ -40,6 +47,7 @@ def test_ledger_roundtrip_smoke():
     assert "redis" in run(["bench/ledger_roundtrip.py", "--n", "50"])
 
 
+@needs_bench_data
 def test_gsm8k_ceiling_smoke(tmp_path):
     run(["bench/gsm8k_ceiling.py", "--limit", "300", "--json", str(tmp_path / "c.json")])
     run(["bench/routing_quality.py", "--limit", "300", "--json", str(tmp_path / "q.json"),

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import openai
 import pytest
-from support import free_port
+from support import free_port, start_proxy, start_upstream
 
-from litellm_slm_router.local import StackError, bundled_config, wait_until_answering
+from litellm_slm_router.local import StackError, bundled_config, check_local_model, wait_until_answering
 
 ROOT = Path(__file__).parent.parent
 ENV = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
@@ -75,10 +75,16 @@ def test_serve_demo_report_on_the_real_model(tmp_path):
         # The demo against the running proxy, then the report from its decision log.
         demo = cli("demo", "--url", f"http://127.0.0.1:{port}", "--home", str(home), "--out", str(tmp_path))
         assert demo.returncode == 0, demo.stdout + demo.stderr
-        assert "served locally:" in demo.stdout and "budget_exceeded: forced local" in demo.stdout
+        assert "budget_exceeded: forced local" in demo.stdout
+        # The table and the summary count the same nine requests, and most simple ones ran locally.
+        table = demo.stdout.split("\n\n")[0].splitlines()[1:]
+        assert len([line for line in table if line.startswith("demo-")]) == 9, demo.stdout
+        assert "requests: 9 (" in demo.stdout, demo.stdout
+        local = int(demo.stdout.split("served locally: ")[1].split(" ")[0])
+        assert local >= 2 and demo.stdout.count("[local]") == local, demo.stdout
         assert (tmp_path / "savings.png").stat().st_size > 10_000
         report = cli("report", str(home / "decisions.jsonl"), "--chart", str(tmp_path / "report.png"))
-        assert report.returncode == 0 and "spend if every call had gone to" in report.stdout
+        assert report.returncode == 0 and "spend if every answered call had gone to" in report.stdout
         assert (tmp_path / "report.png").exists()
 
         # A second serve on the same port is refused with a clear message.
@@ -116,3 +122,76 @@ def test_bundled_config_uses_real_cloud_models_only_with_a_key(tmp_path):
     online = bundled_config(8080, tmp_path / "d.jsonl", env={"OPENAI_API_KEY": "sk-real"})
     real = online["model_list"][2]["litellm_params"]
     assert real == {"model": "openai/gpt-4o", "api_key": "os.environ/OPENAI_API_KEY"}
+
+
+def test_serve_is_not_ready_when_the_model_cannot_load(tmp_path):
+    """A model file that is not a GGUF: serve never prints 'ready', names the log and the fix, leaves nothing."""
+    needs_local_extra()
+    bogus = tmp_path / "not-a-model.gguf"
+    bogus.write_bytes(b"this is not a GGUF file\n" * 100)
+    home = tmp_path / "home"
+    out = cli("serve", "--port", str(free_port()), "--home", str(home), "--model", str(bogus), timeout=240)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "ready:" not in out.stdout
+    assert "the llama.cpp server exited with code" in out.stderr
+    assert str(home / "logs" / "llama-server.log") in out.stderr and "GGUF" in out.stderr
+    assert children_of(home) == []
+
+
+def test_a_server_that_crashes_on_its_first_completion_is_not_ready(tmp_path):
+    """What a llama.cpp build for the wrong CPU does: it lists its models, then segfaults in its first decode."""
+    server, port = start_upstream(tmp_path, "local", crash=True)
+    try:
+        with pytest.raises(StackError) as caught:
+            check_local_model(f"http://127.0.0.1:{port}", server.process, 30, server.log_path)
+    finally:
+        server.stop()
+    message = str(caught.value)
+    assert f"exited with code {-signal.SIGSEGV} on its first completion; see its log: {server.log_path}" in message
+    assert "SIGSEGV" in message and 'CMAKE_ARGS="-DGGML_NATIVE=OFF"' in message
+
+
+def test_a_server_that_answers_an_error_is_not_ready(tmp_path):
+    server, port = start_upstream(tmp_path, "local", fail=True)
+    try:
+        with pytest.raises(StackError, match="did not answer a test completion \\(HTTP 500"):
+            check_local_model(f"http://127.0.0.1:{port}", server.process, 30, server.log_path)
+    finally:
+        server.stop()
+    healthy, port = start_upstream(tmp_path, "local")
+    try:
+        assert check_local_model(f"http://127.0.0.1:{port}", healthy.process, 30).startswith("[local]")
+    finally:
+        healthy.stop()
+
+
+def test_demo_shows_a_failed_local_tier_and_exits_non_zero(tmp_path):
+    """The local server answers 500: each replaced attempt is shown, the counts agree, the exit code says so."""
+    down, down_port = start_upstream(tmp_path, "local", fail=True)
+    log = tmp_path / "decisions.jsonl"
+    config = {
+        "model_list": [
+            {"model_name": "auto", "litellm_params": {"model": "openai/gemma-3-270m", "api_key": "none",
+                                                      "api_base": f"http://127.0.0.1:{down_port}/v1"},
+             "model_info": {"id": "local-gemma", "slm_router": {"max_complexity": "simple"}}},
+            {"model_name": "auto", "litellm_params": {"model": "openai/gpt-4o", "api_key": "sk-test",
+                                                      "mock_response": "cloud answer"},
+             "model_info": {"id": "cloud-gpt-4o", "slm_router": {"max_complexity": "critical"}}},
+        ],
+        "litellm_settings": {"callbacks": "litellm_slm_router.proxy.handler"},
+        "router_settings": {"num_retries": 1, "retry_after": 0},
+        "slm_router": {"model_groups": ["auto"], "decision_log": str(log),
+                       "policy": {"max_cost_per_task_usd": 0.05, "max_tokens_per_task": 20000}},
+    }
+    proxy, port = start_proxy(tmp_path, config)
+    try:
+        demo = cli("demo", "--url", f"http://127.0.0.1:{port}", "--decision-log", str(log), "--out", str(tmp_path))
+    finally:
+        proxy.stop()
+        down.stop()
+    assert demo.returncode == 1, demo.stdout + demo.stderr
+    assert "requests: 9 (" in demo.stdout, demo.stdout
+    assert "replaced after a failed attempt on: openai/gemma-3-270m" in demo.stdout
+    assert "failed attempts replaced by a retry:" in demo.stdout
+    assert "served locally: 0 of" in demo.stdout
+    assert "the local tier served nothing: every attempt on a local deployment failed" in demo.stdout

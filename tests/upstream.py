@@ -3,7 +3,8 @@
     python tests/upstream.py --port 8101 --name local [--fail]
 
 Answers ``[NAME] ...`` with usage figures (streaming too), counts requests (``GET /stats``), and with
-``--fail`` answers every chat request with HTTP 500.
+``--fail`` answers every chat request with HTTP 500; with ``--crash`` the process kills itself with
+SIGSEGV on its first chat request (as a llama.cpp build for the wrong CPU does in its first decode).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
 import time
 import uuid
 
@@ -19,11 +22,13 @@ from aiohttp import web
 COMPLETION_TOKENS = 12
 
 
-def build_app(name: str, fail: bool, delay: float) -> web.Application:
+def build_app(name: str, fail: bool, delay: float, crash: bool = False) -> web.Application:
     stats = {"requests": 0, "max_tokens": []}
 
     async def chat(request: web.Request) -> web.StreamResponse:
         stats["requests"] += 1
+        if crash:
+            os.kill(os.getpid(), signal.SIGSEGV)
         body = await request.json()
         stats["max_tokens"].append(body.get("max_tokens") or body.get("max_completion_tokens"))
         if delay:
@@ -79,8 +84,9 @@ def main() -> None:
     parser.add_argument("--name", required=True)
     parser.add_argument("--fail", action="store_true")
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--crash", action="store_true")
     args = parser.parse_args()
-    web.run_app(build_app(args.name, args.fail, args.delay), host="127.0.0.1", port=args.port, print=None,
+    web.run_app(build_app(args.name, args.fail, args.delay, args.crash), host="127.0.0.1", port=args.port, print=None,
                 access_log=None)
 
 
