@@ -62,6 +62,7 @@ def decision_cost(quick: bool) -> list[dict]:
     from litellm_slm_router import Budget, Catalogue, RoutingPolicy, TaskComplexityClassifier, select
     from litellm_slm_router.budget import estimate_prompt_tokens
     from litellm_slm_router.selector import PolicyView
+    from litellm_slm_router.tokens import prompt_bound
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from routing_quality import litellm_complexity_router
@@ -98,18 +99,27 @@ def decision_cost(quick: bool) -> list[dict]:
         def classify_only(messages=messages) -> object:
             return classifier.assess(messages)
 
+        def counted(messages=messages) -> object:
+            # What the strategy does per request since issue #14: LiteLLM's token count and the bound.
+            count, bound = prompt_bound(messages)
+            return select(classifier.assess(messages), options, view, budget, model_group="auto",
+                          prompt_tokens=count, prompt_token_bound=bound)
+
         # Interleave the three so drift hits all alike; report each one's median over the rounds.
-        rounds: dict[str, list[tuple[float, float]]] = {"ours": [], "classify": [], "litellm": []}
+        rounds: dict[str, list[tuple[float, float]]] = {"ours": [], "counted": [], "classify": [], "litellm": []}
         for _ in range(3):
             rounds["ours"].append(timed(ours, iterations))
+            rounds["counted"].append(timed(counted, iterations))
             rounds["classify"].append(timed(classify_only, iterations))
             rounds["litellm"].append(timed(litellm_classify, iterations))
         med = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v)) for k, v in rounds.items()}
         rows.append({"words": words, "iterations": iterations,
                      "classify_select_p50_us": med["ours"][0], "classify_select_p99_us": med["ours"][1],
                      "classify_only_p50_us": med["classify"][0],
+                     "count_classify_select_p50_us": med["counted"][0],
                      "litellm_classify_p50_us": med["litellm"][0], "litellm_classify_p99_us": med["litellm"][1],
-                     "speedup_p50": med["litellm"][0] / med["ours"][0]})
+                     "speedup_p50": med["litellm"][0] / med["ours"][0],
+                     "speedup_counted_p50": med["litellm"][0] / med["counted"][0]})
     return rows
 
 
@@ -220,11 +230,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     result: dict = {"machine": machine()}
     if args.part in ("decision", "all"):
         result["decision"] = decision_cost(args.quick)
-        print("| prompt | classify+select p50 (us) | p99 (us) | classify only p50 (us) | "
+        print("| prompt | count+classify+select p50 (us) | speed-up | classify+select p50 (us) | p99 (us) | "
+              "classify only p50 (us) | "
               "LiteLLM classify p50 (us) | p99 (us) | speed-up (p50) |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for r in result["decision"]:
-            print(f"| {r['words']} words | {r['classify_select_p50_us']:.1f} | {r['classify_select_p99_us']:.1f} | "
+            print(f"| {r['words']} words | {r['count_classify_select_p50_us']:.1f} | {r['speedup_counted_p50']:.1f}x "
+                  f"| {r['classify_select_p50_us']:.1f} | {r['classify_select_p99_us']:.1f} | "
                   f"{r['classify_only_p50_us']:.1f} | {r['litellm_classify_p50_us']:.1f} | "
                   f"{r['litellm_classify_p99_us']:.1f} | {r['speedup_p50']:.1f}x |")
     if args.part in ("sdk", "all"):

@@ -79,42 +79,47 @@ def output_allowance(
     max_output_tokens: int | None,
     budget: Budget,
     min_output_tokens: int,
+    default_max_tokens: int | None = None,
+    choices: int = 1,
 ) -> OutputAllowance:
-    """Output tokens a call may use on a deployment, its worst-case cost, and why it cannot run.
+    """Output tokens a call may use on a deployment (per choice), its worst-case cost, and why it cannot run.
 
-    With ``requested_max_tokens`` the call must fit as asked. Without it the allowance is what the
-    deployment's output limit, its context window and the remaining token and cost budgets allow,
-    and it must reach ``min_output_tokens``.
+    ``prompt_tokens`` is the prompt's upper bound on this deployment. With ``requested_max_tokens``
+    the call must fit as asked. Without it the allowance is ``default_max_tokens`` (no more than the
+    deployment's output limit and context window allow), lowered to what the remaining token and
+    cost budgets can pay for, and it must reach ``min_output_tokens``. ``choices`` (the request's
+    ``n``) multiplies the output: every choice is billed.
     """
     prompt_cost = prompt_tokens * input_cost_per_token
     cost_left, tokens_left = budget
     if requested_max_tokens is not None:
         out = requested_max_tokens
-        if tokens_left is not None and prompt_tokens + out > tokens_left:
-            return (out, prompt_cost + out * output_cost_per_token,
-                    f"token budget: {prompt_tokens} prompt + {out} max_tokens > {tokens_left} left")
-        cost = prompt_cost + out * output_cost_per_token
+        tokens = prompt_tokens + out * choices
+        cost = prompt_cost + out * choices * output_cost_per_token
+        if tokens_left is not None and tokens > tokens_left:
+            return (out, cost, f"token budget: {prompt_tokens} prompt + {out * choices} output "
+                               f"(max_tokens {out} x n {choices}) > {tokens_left} left")
         if cost_left is not None and cost > cost_left:
             return (out, cost, f"cost budget: projected ${cost:.6f} > ${cost_left:.6f} left")
         return (out, cost, "")
 
-    # Plain comparisons instead of min(): this runs for every candidate of every request.
     out = max_context - prompt_tokens
-    if max_output_tokens is not None and max_output_tokens < out:
-        out = max_output_tokens
+    if max_output_tokens is not None:
+        out = min(out, max_output_tokens)
+    if default_max_tokens is not None:
+        out = min(out, default_max_tokens)
     if tokens_left is not None:
-        if tokens_left - prompt_tokens < out:
-            out = tokens_left - prompt_tokens
+        out = min(out, (tokens_left - prompt_tokens) // choices)
         if out < min_output_tokens:
             return (max(out, 0), prompt_cost,
-                    f"token budget: {tokens_left} left, prompt needs {prompt_tokens} + {min_output_tokens} output")
+                    f"token budget: {tokens_left} left, prompt needs {prompt_tokens} + "
+                    f"{min_output_tokens * choices} output")
     if cost_left is not None and (input_cost_per_token or output_cost_per_token):
         left = cost_left - prompt_cost
-        affordable = math.floor(left / output_cost_per_token) if output_cost_per_token else out
+        affordable = math.floor(left / (output_cost_per_token * choices)) if output_cost_per_token else out
         if left < 0 or affordable < min_output_tokens:
-            minimal = prompt_cost + min_output_tokens * output_cost_per_token
+            minimal = prompt_cost + min_output_tokens * choices * output_cost_per_token
             return (max(min(out, affordable), 0), minimal,
                     f"cost budget: ${cost_left:.6f} left, a minimal call costs ${minimal:.6f}")
-        if affordable < out:
-            out = affordable
-    return (out, prompt_cost + out * output_cost_per_token, "")
+        out = min(out, affordable)
+    return (out, prompt_cost + out * choices * output_cost_per_token, "")

@@ -11,6 +11,7 @@ Each deployment may carry a documented block in its ``model_info``::
         latency_s: 0.8           # typical seconds per call before the plugin has observed any
         context_window: 32768    # tokens (else LiteLLM's model info, else 8,192 local / 128,000 cloud)
         max_output_tokens: 4096  # tokens (else LiteLLM's model info)
+        default_max_tokens: 512  # output bound of a call sent without max_tokens (else the policy's)
 
 Prices come from ``litellm_params`` or ``model_info`` ``input_cost_per_token`` /
 ``output_cost_per_token``, else LiteLLM's price map; local deployments default to zero.
@@ -33,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from litellm_slm_router.complexity import TaskComplexity
 from litellm_slm_router.errors import ConfigError
 from litellm_slm_router.policy import validate_section
+from litellm_slm_router.tokens import tokenizer_for
 
 __all__ = ["Catalogue", "DeploymentProfile", "ModelOption", "is_local_deployment", "managed_groups"]
 
@@ -56,6 +58,7 @@ class DeploymentProfile(BaseModel):
     latency_s: float | None = Field(default=None, gt=0)
     context_window: int | None = Field(default=None, gt=0)
     max_output_tokens: int | None = Field(default=None, gt=0)
+    default_max_tokens: int | None = Field(default=None, gt=0)
 
 
 # (is_local, avg_latency_s, input and output cost per token, max_context, max_output_tokens,
@@ -80,6 +83,8 @@ class ModelOption(BaseModel):
     max_context: int
     max_output_tokens: int | None = None
     avg_latency_s: float = DEFAULT_LATENCY_S
+    default_max_tokens: int | None = None  # overrides policy.default_max_tokens for this deployment
+    tokenizer: str = "openai"  # the tokenizer LiteLLM counts this deployment's prompts with
     inferred: tuple[str, ...] = ()
 
     @property
@@ -221,6 +226,8 @@ def option_from_deployment(deployment: Mapping[str, Any], *, strict: bool = True
         max_context=int(context),
         max_output_tokens=int(max_output) if max_output is not None else None,
         avg_latency_s=profile.latency_s or DEFAULT_LATENCY_S,
+        default_max_tokens=profile.default_max_tokens,
+        tokenizer=tokenizer_for(model),
         inferred=tuple(inferred),
     )
 

@@ -63,6 +63,8 @@ class RoutingDecision(BaseModel):
     policy_digest: str
     prompt_tokens: int
     prompt_token_bound: int | None = None
+    prompt_token_bounds: dict[str, int] | None = None  # per deployment, when they differ from the bound
+    choices: int = 1  # the request's n: every choice is billed
     latency_cap_s: float | None = None
     requested_max_tokens: int | None = None
     budget_cost_usd: float | None = None

@@ -29,12 +29,15 @@ class NoCapableDeploymentError(SLMRouterError):
         self.verdicts = list(verdicts)
         lines = "; ".join(f"{v.name}: {v.reason}" for v in self.verdicts) or "the group has no deployments"
         message = (
-            f"slm-router: no deployment of model group '{model_group}' can take this {complexity} task "
+            f"slm-router: no deployment of model group '{model_group}' can take this {complexity} request "
             f"({lines})."
         )
         if hint:
             message += " " + hint
         super().__init__(message)
+
+    status_code = 400  # retrying the same request cannot help: it must change (or the config must)
+    num_retries = 0
 
 
 class InvalidRequestError(SLMRouterError, ValueError):
@@ -44,14 +47,25 @@ class InvalidRequestError(SLMRouterError, ValueError):
     num_retries = 0  # LiteLLM's Router reads this: retrying cannot help
 
 
+class CannotFitError(InvalidRequestError):
+    """A call that no task under these caps could ever afford (HTTP 400): the request must change."""
+
+
 class BudgetExceededError(SLMRouterError):
-    """The task's remaining budget cannot pay for any capable deployment; nothing was called."""
+    """The task's remaining budget cannot pay for any capable deployment now; nothing was called (HTTP 429).
+
+    ``retry_after_s`` is set (and sent as ``Retry-After``) when only calls in flight hold the budget.
+    """
 
     status_code = 429
-    num_retries = 0  # LiteLLM's Router reads this: retrying cannot make the budget larger
+    num_retries = 0  # LiteLLM's Router reads this: retrying at once cannot make the budget larger
 
     def __init__(self, message: str, *, task: str, cap_usd: float | None, cap_tokens: int | None,
-                 spent_usd: float, reserved_usd: float, spent_tokens: int, reserved_tokens: int) -> None:
+                 spent_usd: float, reserved_usd: float, spent_tokens: int, reserved_tokens: int,
+                 retry_after_s: int | None = None) -> None:
+        self.retry_after_s = retry_after_s
+        # LiteLLM's proxy copies an exception's ``headers`` into the error response.
+        self.headers = {"retry-after": str(retry_after_s)} if retry_after_s else {}
         self.task = task
         self.cap_usd = cap_usd
         self.cap_tokens = cap_tokens

@@ -184,6 +184,10 @@ async def run_task(
     classifier = strategy.classifier if strategy is not None else TaskComplexityClassifier()
     level = classifier.assess(task).complexity
     shape: Shape = (shapes or DEFAULT_SHAPES).for_level(level)
+    if level is TaskComplexity.CRITICAL:
+        # Every step of a critical task is critical work: the policy's critical_over_budget applies to
+        # each (by default a step that cannot afford a capable deployment is refused, not downgraded).
+        metadata = {**(metadata or {}), "min_complexity": level.value}
     run = _Run(router, model, task, task_id or f"task-{uuid.uuid4().hex[:16]}", call_options, metadata)
     result = TaskResult(task_id=run.task_id, task=task, complexity=level, status="completed")
     values: dict[str, str] = {"task": task}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -30,12 +30,21 @@ class RoutingPolicy(BaseModel):
     prefer_local: bool = True
     max_cost_per_task_usd: float | None = Field(default=0.10, ge=0.0)
     max_latency_per_call_s: float | None = Field(default=30.0, gt=0.0)
-    max_tokens_per_task: int | None = Field(default=10_000, gt=0)
+    # The seed had 10,000; with every call bounded by default_max_tokens, 100,000 lets a task run
+    # tens of calls in parallel (50 short calls reserve about 26,000 tokens).
+    max_tokens_per_task: int | None = Field(default=100_000, gt=0)
     allow_cloud_fallback: bool = True
     fallback_model: str = ""
     local_model: str = ""
     cloud_model: str = ""
     min_output_tokens: int = Field(default=16, gt=0)
+    # The output bound of a call that sends no max_tokens: set on the request and reserved, so
+    # parallel calls of one task each hold a bounded share (a deployment's model_info.slm_router
+    # default_max_tokens overrides it; the deployment's own output limit still applies).
+    default_max_tokens: int = Field(default=512, gt=0)
+    # A critical task that cannot afford any capable deployment: refuse it (HTTP 429/400, naming
+    # the cap), or hand it to a zero-cost local deployment that is not trusted with it.
+    critical_over_budget: Literal["refuse", "force_local"] = "refuse"
 
     @classmethod
     def from_config(cls, data: Mapping[str, Any] | None, where: str = "slm_router.policy") -> RoutingPolicy:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,13 @@ from litellm.integrations.custom_logger import CustomLogger
 from litellm_slm_router.catalogue import Catalogue, managed_groups
 from litellm_slm_router.config import SECTION, PluginConfig
 from litellm_slm_router.errors import BudgetExceededError, ConfigError, InvalidRequestError, SLMRouterError
-from litellm_slm_router.strategy import METADATA_KEY, SLMRoutingStrategy
+from litellm_slm_router.strategy import (
+    ADMITTED_KEY,
+    METADATA_KEY,
+    SUPPORTED_CALLS,
+    SLMRoutingStrategy,
+    unsupported_route,
+)
 from litellm_slm_router.tasks import OVERRIDE_KEYS, effective_caps, resolve_task
 
 __all__ = ["TASK_HEADER", "SLMRouterProxy", "handler"]
@@ -51,6 +58,7 @@ OVERRIDE_HEADERS = {
 }
 PRECHECK_KEY = "slm_router_task"
 _CHAT_CALLS = frozenset({"completion", "acompletion"})
+
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
 
@@ -141,6 +149,9 @@ class SLMRouterProxy(CustomLogger):
         self.config_path = config_path if config_path is not None else _config_path()
         self.config, self._model_list = _load(self.config_path)
         self.strategy: SLMRoutingStrategy | None = None
+        # Written into each request this hook has checked; the strategy refuses managed-group requests
+        # without it, so a route that skips the pre-call hook cannot spend on a managed group.
+        self.admission_token = uuid.uuid4().hex
         self._installed_on: tuple[int, int] | None = None
 
     # ------------------------------------------------------------------ installation
@@ -161,6 +172,7 @@ class SLMRouterProxy(CustomLogger):
         if (strategy is None or fingerprint != self._installed_on or strategy.router is not router
                 or getattr(router, "slm_router", None) is not strategy):
             self.strategy = self.config.install(router, reuse=strategy)
+            self.strategy.admission_token = self.admission_token
             self._installed_on = fingerprint
             logger.info("slm-router installed on the proxy's router (groups: %s)",
                         ", ".join(sorted(self.strategy.model_groups)))
@@ -187,17 +199,30 @@ class SLMRouterProxy(CustomLogger):
         return data
 
     async def _guard(self, strategy: SLMRoutingStrategy, data: dict, call_type: str) -> None:
+        if call_type not in SUPPORTED_CALLS:
+            raise unsupported_route(str(data.get("model")), f"this request ({call_type})")
         if call_type in _CHAT_CALLS:
             _check_messages(data.get("messages"))
-        metadata = data.get("metadata")
-        if metadata is None:
-            metadata = data["metadata"] = {}
-        if not isinstance(metadata, dict):
+        elif call_type in ("atext_completion", "text_completion"):
+            prompt = data.get("prompt")
+            if not (isinstance(prompt, str) and prompt) and not (
+                    isinstance(prompt, list) and prompt and all(isinstance(p, str) for p in prompt)):
+                raise InvalidRequestError("'prompt' must be a non-empty string (or a list of strings) on "
+                                          "/v1/completions; chat messages go to /v1/chat/completions")
+        elif call_type in ("aresponses", "responses") and not data.get("input"):
+            raise InvalidRequestError("'input' must be a non-empty string or list of input items on /v1/responses")
+        client = data.get("metadata")
+        if client is None:
+            client = data["metadata"] = {}
+        if not isinstance(client, dict):
             raise InvalidRequestError("'metadata' must be an object")
+        # LiteLLM's own metadata: 'litellm_metadata' on the Responses API (its 'metadata' goes to the provider).
+        metadata = data["litellm_metadata"] if isinstance(data.get("litellm_metadata"), dict) else client
+        metadata[ADMITTED_KEY] = strategy.admission_token
         headers = _headers_of(data)
         task_header = _header(headers, TASK_HEADER)
         if task_header is not None:
-            body_task = metadata.get("task_id")
+            body_task = metadata.get("task_id", client.get("task_id"))
             if body_task is not None and body_task != task_header:
                 raise InvalidRequestError(
                     f"the {TASK_HEADER} header ({task_header!r}) and metadata.task_id ({body_task!r}) differ; "
@@ -208,7 +233,7 @@ class SLMRouterProxy(CustomLogger):
             if value is not None:
                 metadata[key] = value
         task = resolve_task(metadata, data)
-        caps = effective_caps(strategy.policy, metadata)
+        caps = effective_caps(strategy.policy, metadata, data)
         for key in OVERRIDE_KEYS:  # keep the validated numbers, not the strings a header carried
             if metadata.get(key) is not None:
                 metadata[key] = getattr(caps, {"max_cost_per_task_usd": "cost_usd", "max_tokens_per_task": "tokens",
@@ -247,9 +272,7 @@ class SLMRouterProxy(CustomLogger):
         request_headers: dict[str, str] | None = None,
         litellm_call_info: dict[str, object] | None = None,
     ) -> dict[str, str] | None:
-        metadata = data.get("metadata") if isinstance(data.get("metadata"), Mapping) else None
-        if metadata is None:
-            metadata = data.get("litellm_metadata") if isinstance(data.get("litellm_metadata"), Mapping) else {}
+        metadata = next((data[k] for k in ("litellm_metadata", "metadata") if isinstance(data.get(k), Mapping)), {})
         record = metadata.get(METADATA_KEY)
         precheck = metadata.get(PRECHECK_KEY)
         headers: dict[str, str] = {}

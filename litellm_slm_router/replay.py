@@ -103,6 +103,8 @@ def replay(
                 model_group=record.model_group,
                 prompt_tokens=record.prompt_tokens,
                 prompt_token_bound=record.prompt_token_bound,
+                prompt_token_bounds=record.prompt_token_bounds,
+                choices=record.choices,
                 latency_cap_s=record.latency_cap_s,
                 requested_max_tokens=record.requested_max_tokens,
                 observed_latency={v.option.deployment_id: v.latency_s for v in record.candidates},

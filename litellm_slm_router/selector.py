@@ -9,7 +9,8 @@ Rules, in order:
 2. Rank the rest: local first (with ``prefer_local``), the policy's ``local_model`` /
    ``cloud_model`` first within their tier, then the smallest, the cheaper, the faster.
 3. When nothing qualifies but a zero-cost local candidate was held back only by its capability
-   while paid ones were held back by the budget, route there: ``budget_exceeded: forced local``.
+   while paid ones were held back by the budget, route there: ``budget_exceeded: forced local``;
+   never for a critical task unless ``policy.critical_over_budget`` is ``force_local``.
 4. Otherwise raise :class:`NoCapableDeploymentError` naming each candidate's exclusion.
 """
 
@@ -63,7 +64,9 @@ def select(
     model_group: str = "",
     prompt_tokens: int = 0,
     prompt_token_bound: int | None = None,
+    prompt_token_bounds: Mapping[str, int] | None = None,
     requested_max_tokens: int | None = None,
+    choices: int = 1,
     observed_latency: Mapping[str, float] | None = None,
     latency_cap_s: float | None = None,
     task_id: str | None = None,
@@ -81,7 +84,8 @@ def select(
     needs = assessment.needs if need_rank >= 1 else ()
     latency_cap = pol.max_latency_per_call_s if latency_cap_s is None else latency_cap_s
     min_out = pol.min_output_tokens
-    bound = prompt_tokens if prompt_token_bound is None else prompt_token_bound
+    default_bound = prompt_tokens if prompt_token_bound is None else prompt_token_bound
+    bounds = prompt_token_bounds or {}
 
     rows: list[tuple[tuple[Any, ...], int]] = []
     forced: list[tuple[ModelOption, int]] = []
@@ -90,14 +94,16 @@ def select(
     any_local = False
     prefer_local = pol.prefer_local
     allow_cloud = pol.allow_cloud_fallback
-    needed_out = prompt_tokens + (requested_max_tokens or min_out)
+    needed_out = requested_max_tokens or min_out
     for index, opt in enumerate(candidates):
         is_local, latency, in_cost, out_cost, max_context, max_output, rank, caps, size, dep_id = opt.selection_row
         any_local = any_local or is_local
         if observed_latency:
             latency = observed_latency.get(dep_id, latency)
+        bound = bounds.get(dep_id, default_bound)
         out, cost, excluded = output_allowance(
-            bound, requested_max_tokens, in_cost, out_cost, max_context, max_output, budget, min_out)
+            bound, requested_max_tokens, in_cost, out_cost, max_context, max_output, budget, min_out,
+            opt.default_max_tokens or pol.default_max_tokens, choices)
         capability = ""
         if rank < need_rank:
             capability = _NOT_CAPABLE[(opt.max_complexity, need)]
@@ -105,9 +111,8 @@ def select(
             capability = "not capable: lacks capability " + ",".join(n for n in needs if n not in caps)
         if not is_local and not allow_cloud:
             reason = _NO_CLOUD
-        elif needed_out > max_context:
-            reason = (f"context window: {prompt_tokens} prompt + {requested_max_tokens or min_out} output "
-                      f"tokens > {max_context}")
+        elif bound + needed_out > max_context:
+            reason = f"context window: {bound} prompt (bound) + {needed_out} output tokens > {max_context}"
         elif latency_cap is not None and latency > latency_cap:
             reason = f"latency: {latency:.2f}s > max_latency_per_call_s {latency_cap:g}s"
         elif excluded:
@@ -142,7 +147,8 @@ def select(
             _, _, _, latency, out, cost = verdicts[index]
             ranked = _RANKED[position] if position < len(_RANKED) else f"eligible, ranked {position}"
             verdicts[index] = _new_tuple(CandidateVerdict, (candidates[index], True, ranked, latency, out, cost))
-    elif forced and budget_blocked:
+    elif forced and budget_blocked and (need is not TaskComplexity.CRITICAL
+                                        or pol.critical_over_budget == "force_local"):
         # The seed's behaviour: when the budget rules out every capable deployment, run locally.
         forced.sort(key=lambda r: (-r[0].max_complexity.rank, 0 if pol.local_model and r[0].matches(
             pol.local_model) else 1, -(r[0].size_b or 0.0), r[0].deployment_id))
@@ -150,7 +156,11 @@ def select(
         reason = FORCED_LOCAL
     else:
         hint = ""
-        if budget_blocked:
+        if budget_blocked and forced:
+            hint = ("The task's remaining budget rules out the capable deployments, and a critical task is not "
+                    "handed to a deployment that is not trusted with it (policy.critical_over_budget: refuse); "
+                    "raise policy.max_cost_per_task_usd / max_tokens_per_task or lower max_tokens.")
+        elif budget_blocked:
             hint = ("The task's remaining budget rules out the capable deployments; raise "
                     "policy.max_cost_per_task_usd / max_tokens_per_task or lower max_tokens.")
         elif not allow_cloud and any(not o.is_local for o in candidates):
@@ -174,6 +184,8 @@ def select(
         "policy_digest": view.digest,
         "prompt_tokens": prompt_tokens,
         "prompt_token_bound": prompt_token_bound,
+        "prompt_token_bounds": dict(bounds) if bounds else None,
+        "choices": choices,
         "latency_cap_s": latency_cap_s,
         "requested_max_tokens": requested_max_tokens,
         "budget_cost_usd": budget.cost_usd,

@@ -15,8 +15,8 @@ import asyncio
 import contextvars
 import functools
 import itertools
-import json
 import logging
+import math
 import time
 import uuid
 from collections.abc import Generator, Iterable, Mapping, Sequence
@@ -26,14 +26,16 @@ from typing import Any, Literal
 import litellm
 from litellm.router import CustomRoutingStrategyBase
 
-from litellm_slm_router.budget import Budget, estimate_prompt_tokens, prompt_token_bound
+from litellm_slm_router.budget import Budget
 from litellm_slm_router.callbacks import BOOKS, RESERVATION_KEY
 from litellm_slm_router.catalogue import Catalogue, ModelOption, managed_groups
 from litellm_slm_router.classifier import Assessment, TaskComplexityClassifier
 from litellm_slm_router.decision import DecisionLog, Refusal, RoutingDecision, input_digest
 from litellm_slm_router.errors import (
     BudgetExceededError,
+    CannotFitError,
     ConfigError,
+    InvalidRequestError,
     LedgerUnavailableError,
     NoCapableDeploymentError,
     SLMRouterError,
@@ -42,11 +44,20 @@ from litellm_slm_router.ledger import InProcessLedger, Ledger, TaskSnapshot
 from litellm_slm_router.policy import RoutingPolicy
 from litellm_slm_router.records import fast_record
 from litellm_slm_router.selector import FORCED_LOCAL, PolicyView, select
-from litellm_slm_router.tasks import Caps, TaskRef, effective_caps, resolve_task
+from litellm_slm_router.tasks import Caps, TaskRef, effective_caps, min_complexity, requested_output, resolve_task
+from litellm_slm_router.tokens import prompt_bound
 
-__all__ = ["METADATA_KEY", "SLMRoutingStrategy", "install"]
+__all__ = ["ADMITTED_KEY", "METADATA_KEY", "SUPPORTED_CALLS", "SLMRoutingStrategy", "install", "unsupported_route"]
 
 METADATA_KEY = "slm_router"
+ADMITTED_KEY = "slm_router_admitted"  # the proxy hook's mark on a request it has checked
+# The LiteLLM calls (and proxy routes) on a managed group that go through assess / select / reserve /
+# settle. The proxy refuses any other call on a managed group (embeddings, /v1/messages, batches, ...).
+SUPPORTED_CALLS = {
+    "acompletion": "/v1/chat/completions", "completion": "/v1/chat/completions",
+    "atext_completion": "/v1/completions", "text_completion": "/v1/completions",
+    "aresponses": "/v1/responses", "responses": "/v1/responses",
+}
 OnUnavailable = Literal["fail_closed", "fail_open"]
 _LATENCY_WEIGHT = 0.3  # EWMA weight of the newest observed call latency
 _LATENCY_MEMORY_S = 300.0  # an observation older than this is forgotten (a slow deployment gets retried)
@@ -69,7 +80,9 @@ class _Plan:
     assessment: Assessment
     prompt_tokens: int
     prompt_bound: int
+    prompt_bounds: dict[str, int] | None
     requested: int | None
+    choices: int
     stale: dict | None
     call_id: str | None
 
@@ -105,6 +118,8 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
                               f"{on_ledger_unavailable!r}")
         self.on_ledger_unavailable = on_ledger_unavailable
         self.reservation_lease_s = reservation_lease_s
+        # Set by the proxy handler: a managed-group request must carry this mark of its pre-call check.
+        self.admission_token: str | None = None
         self.observed_latency: dict[str, float] = {}
         self._known: dict[str, TaskSnapshot] = {}
         self._pending: dict[str, RoutingDecision] = {}  # decisions whose call is under way (for the log)
@@ -147,6 +162,12 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             self.router.fallbacks = fallbacks
         return self
 
+    def _ensure_attached(self) -> None:
+        """Attached with ``router.set_custom_routing_strategy(strategy)`` instead of ``install()``: finish
+        the attachment (book-keeping, settlement before the response) on the first call."""
+        if getattr(self.router, "slm_router", None) is not self:
+            self.attach()
+
     def detach(self) -> None:
         """Give the router its own deployment choice back."""
         self.router._reset_custom_routing_strategy()
@@ -178,6 +199,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         request_kwargs: dict | None = None,
     ) -> dict:
         request_kwargs = request_kwargs if request_kwargs is not None else {}
+        self._ensure_attached()
         if model not in self.model_groups or specific_deployment:
             return await self._original_async(
                 model=model, messages=messages, input=input, specific_deployment=specific_deployment,
@@ -225,6 +247,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         request_kwargs: dict | None = None,
     ) -> dict:
         request_kwargs = request_kwargs if request_kwargs is not None else {}
+        self._ensure_attached()
         if model not in self.model_groups or specific_deployment:
             return self._original_sync(
                 model=model, messages=messages, input=input, specific_deployment=specific_deployment,
@@ -296,9 +319,11 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
 
     def _plan(self, model_group: str, healthy: Sequence[dict], prompt: Any, request_kwargs: dict) -> _Plan:
         metadata = _metadata_of(request_kwargs)
+        if self.admission_token is not None and metadata.get(ADMITTED_KEY) != self.admission_token:
+            raise unsupported_route(model_group, "this route")
         stale = metadata.pop(RESERVATION_KEY, None)  # this request is routed again: that attempt failed
         task = resolve_task(metadata, request_kwargs)
-        caps = effective_caps(self.policy, metadata)
+        caps = effective_caps(self.policy, metadata, request_kwargs)
         failed = _failed_deployment_ids(metadata)
         if failed:
             untried = [d for d in healthy if (d.get("model_info") or {}).get("id") not in failed]
@@ -309,17 +334,27 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             option = self.catalogue.option_for(deployment)
             by_id[option.deployment_id] = deployment
             options.append(option)
-        requested = request_kwargs.get("max_tokens") or request_kwargs.get("max_completion_tokens")
-        bound = prompt_token_bound(prompt)
+        requested, choices = requested_output(request_kwargs)
+        bounds: dict[str, int] = {}
+        counted: dict[str, tuple[int, int]] = {}  # tokenizer -> (LiteLLM's count, bound)
         tools = request_kwargs.get("tools")
-        if tools:
-            bound += len(json.dumps(tools, default=str).encode())
+        for option in options:
+            if option.tokenizer not in counted:
+                counted[option.tokenizer] = prompt_bound(prompt, tools, option.tokenizer)
+            bounds[option.deployment_id] = counted[option.tokenizer][1]
+        prompt_tokens, bound = max(counted.values(), default=(0, 0))
+        assessment = self.classifier.assess(prompt)
+        floor = min_complexity(metadata)
+        if floor is not None and floor.rank > assessment.complexity.rank:
+            assessment = assessment.model_copy(update={
+                "complexity": floor, "signals": (*assessment.signals, f"min_complexity={floor.value}")})
         return _Plan(
             model_group=model_group, prompt=prompt, metadata=metadata, request_kwargs=request_kwargs, task=task,
-            caps=caps, options=options, by_id=by_id, assessment=self.classifier.assess(prompt),
-            prompt_tokens=estimate_prompt_tokens(prompt), prompt_bound=bound,
-            requested=requested if isinstance(requested, int) and not isinstance(requested, bool) else None,
-            stale=stale if isinstance(stale, dict) else None, call_id=request_id(request_kwargs),
+            caps=caps, options=options, by_id=by_id, assessment=assessment,
+            prompt_tokens=prompt_tokens, prompt_bound=bound,
+            prompt_bounds=bounds if len(counted) > 1 else None, requested=requested, choices=choices,
+            stale=stale if _own_attempt(stale, self.uid, request_id(request_kwargs)) else None,
+            call_id=request_id(request_kwargs),
         )
 
     def _reserve_steps(self, plan: _Plan) -> Generator[tuple | None, Any, dict]:
@@ -343,13 +378,18 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
                 snapshot, fresh = (yield None), True  # a budget verdict is only taken on the current state
                 decision = self._select(plan, snapshot)
             rid = f"{self.uid}-{next(self._rids)}"
-            ok, snapshot = yield (rid, decision.estimated_cost, plan.prompt_bound + decision.max_tokens,
+            ok, snapshot = yield (rid, decision.estimated_cost, self._reserved_tokens(plan, decision),
                                   plan.caps, self._lease(plan))
             self._remember(plan, snapshot)
             fresh = True  # the reservation answered with the task's current state
             if ok:
                 return self._finish(plan, decision, rid, snapshot)
         raise self._exceeded(plan, snapshot, None)
+
+    @staticmethod
+    def _reserved_tokens(plan: _Plan, decision: RoutingDecision) -> int:
+        bound = (plan.prompt_bounds or {}).get(decision.selected_deployment_id, plan.prompt_bound)
+        return bound + decision.max_tokens * plan.choices
 
     def _select(self, plan: _Plan, snapshot: TaskSnapshot | None, options: Sequence[ModelOption] | None = None
                 ) -> RoutingDecision:
@@ -366,7 +406,9 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
                 model_group=plan.model_group,
                 prompt_tokens=plan.prompt_tokens,
                 prompt_token_bound=plan.prompt_bound,
+                prompt_token_bounds=plan.prompt_bounds,
                 requested_max_tokens=plan.requested,
+                choices=plan.choices,
                 observed_latency=self.observed_latency,
                 latency_cap_s=plan.caps.latency_s,
                 task_id=plan.task.task_id,
@@ -399,8 +441,8 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             record["task_remaining_usd"] = snapshot.remaining_usd
         plan.metadata[METADATA_KEY] = record
         kwargs = plan.request_kwargs
-        if plan.requested is None and (plan.caps.cost_usd is not None or plan.caps.tokens is not None):
-            kwargs["max_tokens"] = decision.max_tokens
+        if plan.requested is None:  # the bound that was reserved is the bound the provider gets
+            kwargs["max_output_tokens" if _is_responses(kwargs) else "max_tokens"] = decision.max_tokens
         if plan.caps.latency_s is not None:
             current = kwargs.get("timeout")
             if not isinstance(current, (int, float)) or current > plan.caps.latency_s:
@@ -408,7 +450,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         if rid is not None:
             reservation = {
                 "id": rid, "task": plan.task.key, "strategy": self.uid, "created": time.time(),
-                "deployment_id": decision.selected_deployment_id, "done": False,
+                "deployment_id": decision.selected_deployment_id, "done": False, "request": plan.call_id,
             }
             plan.metadata[RESERVATION_KEY] = reservation
             pending = _SYNC_RESERVATIONS.get()
@@ -456,23 +498,71 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         decision = decision.model_copy(update={"reason": decision.reason + "; ledger unavailable: fail_closed"})
         return self._finish(plan, decision, None, None)
 
-    def _exceeded(self, plan: _Plan, snapshot: TaskSnapshot, cause: Exception | None) -> BudgetExceededError:
+    def _fits(self, plan: _Plan, budget: Budget) -> bool:
+        """Whether some deployment could take this call with ``budget`` left (no side effects)."""
+        try:
+            select(plan.assessment, plan.options, self._view, budget, model_group=plan.model_group,
+                   prompt_tokens=plan.prompt_tokens, prompt_token_bound=plan.prompt_bound,
+                   prompt_token_bounds=plan.prompt_bounds, requested_max_tokens=plan.requested,
+                   choices=plan.choices, observed_latency=self.observed_latency, latency_cap_s=plan.caps.latency_s)
+        except NoCapableDeploymentError:
+            return False
+        return True
+
+    def _exceeded(self, plan: _Plan, snapshot: TaskSnapshot, cause: Exception | None) -> SLMRouterError:
+        """The refusal of a call the task cannot afford now: 400 if it never could, else 429.
+
+        A 429 that only calls in flight cause (they hold reservations) carries ``Retry-After``.
+        """
         caps = plan.caps
+        if not self._fits(plan, Budget(caps.cost_usd, caps.tokens)):
+            return self._never_fits(plan, cause)
         parts = []
         if caps.cost_usd is not None:
             parts.append(f"cost cap ${caps.cost_usd:g}: spent ${snapshot.spent_usd:.6f}, reserved "
                          f"${snapshot.reserved_usd:.6f} by calls in flight")
         if caps.tokens is not None:
             parts.append(f"token cap {caps.tokens}: spent {snapshot.spent_tokens}, reserved {snapshot.reserved_tokens}")
+        retry_after = None
+        if snapshot.reservations and self._fits(plan, Budget(
+                None if caps.cost_usd is None else max(0.0, caps.cost_usd - snapshot.spent_usd),
+                None if caps.tokens is None else max(0, caps.tokens - snapshot.spent_tokens))):
+            retry_after = max(1, math.ceil(max(self.observed_latency.values(), default=1.0)))
         detail = f" ({cause})" if cause is not None else ""
+        advice = (f"Calls of this task in flight hold the rest; retry in about {retry_after} s." if retry_after else
+                  "Raise slm_router.policy.max_cost_per_task_usd / max_tokens_per_task (or the request's own "
+                  "override), lower max_tokens, or start a new task id.")
         return BudgetExceededError(
-            f"slm-router: task '{plan.task.task_id}' cannot afford this call: " + "; ".join(parts)
-            + f". Nothing was sent to a provider. Raise slm_router.policy.max_cost_per_task_usd / "
-            f"max_tokens_per_task (or the request's own override), lower max_tokens, or start a new task id.{detail}",
+            f"slm-router: task '{plan.task.task_id}' cannot afford this call now: " + "; ".join(parts)
+            + f". Nothing was sent to a provider. {advice}{detail}",
             task=plan.task.key, cap_usd=caps.cost_usd, cap_tokens=caps.tokens, spent_usd=snapshot.spent_usd,
             reserved_usd=snapshot.reserved_usd, spent_tokens=snapshot.spent_tokens,
-            reserved_tokens=snapshot.reserved_tokens,
+            reserved_tokens=snapshot.reserved_tokens, retry_after_s=retry_after,
         )
+
+    def _never_fits(self, plan: _Plan, cause: Exception | None) -> CannotFitError:
+        """A 400 for a call no task under these caps could ever afford, naming the numbers and the keys."""
+        caps, out = plan.caps, (plan.requested or self.policy.min_output_tokens) * plan.choices
+        need = plan.assessment.complexity
+        capable = [o for o in plan.options if o.max_complexity.rank >= need.rank] or plan.options
+        bound = {o.deployment_id: (plan.prompt_bounds or {}).get(o.deployment_id, plan.prompt_bound)
+                 for o in capable}
+        parts = []
+        tokens = min(bound[o.deployment_id] for o in capable) + out
+        if caps.tokens is not None and tokens > caps.tokens:
+            parts.append(f"it needs at least {tokens} tokens ({tokens - out} prompt, counted with a safety margin, "
+                         f"+ {out} output) but the task's token cap (max_tokens_per_task) is {caps.tokens}")
+        cost = min(bound[o.deployment_id] * o.input_cost_per_token + out * o.output_cost_per_token for o in capable)
+        if caps.cost_usd is not None and cost > caps.cost_usd:
+            parts.append(f"its cheapest capable deployment costs at least ${cost:.6f} but the task's cost cap "
+                         f"(max_cost_per_task_usd) is ${caps.cost_usd:g}")
+        if not parts:
+            parts.append(f"no deployment it may use fits it within the task's caps{f' ({cause})' if cause else ''}")
+        return CannotFitError(
+            f"slm-router: this {need.value} call can never fit task '{plan.task.task_id}': " + "; ".join(parts)
+            + ". Nothing was sent to a provider. Lower max_tokens or shorten the prompt, or raise "
+            "slm_router.policy.max_tokens_per_task / max_cost_per_task_usd (a request's x-slm-max-* override "
+            "may only lower them).")
 
     # ------------------------------------------------------------------ books (called by the book-keeper)
 
@@ -591,6 +681,19 @@ def _fresh(plan: _Plan) -> TaskSnapshot:
     })
 
 
+def unsupported_route(model_group: str, what: str) -> InvalidRequestError:
+    routes = ", ".join(sorted(set(SUPPORTED_CALLS.values())))
+    return InvalidRequestError(
+        f"model group '{model_group}' is routed by slm-router, which budgets only {routes}; {what} is not "
+        "supported on it. Use one of those routes, or a model group the plugin does not manage "
+        "(slm_router.model_groups).")
+
+
+def _is_responses(request_kwargs: Mapping[str, Any]) -> bool:
+    """A Responses API call (``input`` instead of ``messages``; its output bound is ``max_output_tokens``)."""
+    return "input" in request_kwargs and "messages" not in request_kwargs
+
+
 def request_id(request_kwargs: Mapping[str, Any]) -> str | None:
     """The id LiteLLM gives one request (the proxy's call id, else the SDK's trace id); its retries share it."""
     for key in ("litellm_call_id", "litellm_trace_id"):
@@ -609,6 +712,12 @@ def _metadata_of(request_kwargs: dict) -> dict:
     value = {}
     request_kwargs["metadata"] = value
     return value
+
+
+def _own_attempt(reservation: Any, strategy_uid: str, call_id: str | None) -> bool:
+    """A reservation this strategy made for an earlier attempt of this same request (so it failed)."""
+    return (isinstance(reservation, dict) and reservation.get("strategy") == strategy_uid
+            and reservation.get("request") == call_id and not reservation.get("done"))
 
 
 def _failed_deployment_ids(metadata: Mapping[str, Any]) -> set[str]:

@@ -20,10 +20,11 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from litellm_slm_router.complexity import TaskComplexity
 from litellm_slm_router.errors import InvalidRequestError
 from litellm_slm_router.policy import RoutingPolicy
 
-__all__ = ["Caps", "TaskRef", "effective_caps", "resolve_task"]
+__all__ = ["Caps", "TaskRef", "effective_caps", "min_complexity", "requested_output", "resolve_task"]
 
 TASK_ID_MAX = 128
 _TASK_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
@@ -75,7 +76,7 @@ def resolve_task(metadata: Mapping[str, Any], request_kwargs: Mapping[str, Any] 
     """The task a request belongs to (see the module docstring); raises on a malformed id."""
     request_kwargs = request_kwargs or {}
     namespace = _namespace(metadata)
-    task_id = metadata.get("task_id")
+    task_id = _client_value(metadata, request_kwargs, "task_id")
     if task_id is not None:
         return TaskRef(namespace, _clean_id(task_id, "metadata.task_id"), True)
     for key in ("litellm_session_id", "litellm_trace_id"):
@@ -86,6 +87,54 @@ def resolve_task(metadata: Mapping[str, Any], request_kwargs: Mapping[str, Any] 
     if not (isinstance(call_id, str) and _TASK_ID.fullmatch(call_id)):
         call_id = uuid.uuid4().hex
     return TaskRef(namespace, "call:" + call_id, False)
+
+
+def _client_value(metadata: Mapping[str, Any], request_kwargs: Mapping[str, Any], key: str) -> Any:
+    """A setting the caller sent in LiteLLM's metadata or, on the Responses API (where LiteLLM keeps its
+    own metadata in ``litellm_metadata``), in the request's ``metadata``."""
+    value = metadata.get(key)
+    if value is None:
+        user = request_kwargs.get("metadata")
+        if isinstance(user, Mapping) and user is not metadata:
+            value = user.get(key)
+    return value
+
+
+_OUTPUT_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+
+
+def _positive_int(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidRequestError(f"{key}: expected a whole number >= 1, got {value!r}. Send an integer "
+                                  f"such as {key}: 256, or leave it out to get the policy's default_max_tokens.")
+    return value
+
+
+def requested_output(request_kwargs: Mapping[str, Any]) -> tuple[int | None, int]:
+    """(the output bound the request asks for, or None; its number of choices ``n``).
+
+    ``max_tokens``, ``max_completion_tokens`` and the Responses API's ``max_output_tokens`` all bound
+    the output; when several are sent, the larger one is what a provider may bill.
+    """
+    asked = [_positive_int(request_kwargs[key], key) for key in _OUTPUT_KEYS if request_kwargs.get(key) is not None]
+    n = request_kwargs.get("n")
+    choices = 1 if n is None else _positive_int(n, "n")
+    return (max(asked) if asked else None), choices
+
+
+def min_complexity(metadata: Mapping[str, Any]) -> TaskComplexity | None:
+    """A floor for the request's assessed complexity (``metadata.min_complexity``; it can only raise it).
+
+    ``run_task`` sets it on every step of a critical task, so that no step of it is treated as less.
+    """
+    value = metadata.get("min_complexity")
+    if value is None:
+        return None
+    try:
+        return TaskComplexity(value)
+    except ValueError:
+        raise InvalidRequestError(f"metadata.min_complexity: expected one of "
+                                  f"{', '.join(c.value for c in TaskComplexity)}, got {value!r}") from None
 
 
 def _number(value: Any, key: str) -> float:
@@ -100,15 +149,17 @@ def _number(value: Any, key: str) -> float:
     return number
 
 
-def effective_caps(policy: RoutingPolicy, metadata: Mapping[str, Any]) -> Caps:
+def effective_caps(policy: RoutingPolicy, metadata: Mapping[str, Any],
+                   request_kwargs: Mapping[str, Any] | None = None) -> Caps:
     """The policy's caps, lowered by any override in the request; an override may never raise a cap."""
     caps = {"max_cost_per_task_usd": policy.max_cost_per_task_usd,
             "max_tokens_per_task": policy.max_tokens_per_task,
             "max_latency_per_call_s": policy.max_latency_per_call_s}
     for key in OVERRIDE_KEYS:
-        if metadata.get(key) is None:
+        raw = _client_value(metadata, request_kwargs or {}, key)
+        if raw is None:
             continue
-        value = _number(metadata[key], key)
+        value = _number(raw, key)
         limit = caps[key]
         if limit is not None and value > limit:
             raise InvalidRequestError(

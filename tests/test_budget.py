@@ -10,7 +10,7 @@ from litellm.integrations.custom_logger import CustomLogger
 from support import RedisServer, free_port
 
 from litellm_slm_router import RoutingPolicy, install
-from litellm_slm_router.errors import BudgetExceededError, InvalidRequestError, LedgerUnavailableError
+from litellm_slm_router.errors import BudgetExceededError, CannotFitError, InvalidRequestError, LedgerUnavailableError
 from litellm_slm_router.ledger import InProcessLedger, RedisLedger
 from litellm_slm_router.tasks import Caps, TaskRef
 
@@ -197,16 +197,22 @@ async def test_token_cap_is_enforced_through_max_tokens():
     try:
         # No max_tokens: the plugin sets it to what the token cap leaves after the prompt's bound.
         await router.acompletion(model="auto", messages=HARD, metadata={"task_id": "tok"})
-        snap = await settled(strategy.ledger, "tok", calls=1)
+        await settled(strategy.ledger, "tok", calls=1)
         for _ in range(50):
             if seen:
                 break
             await asyncio.sleep(0.02)
         assert 0 < seen[0] < 400
         assert strategy.log.decisions[-1].max_tokens == seen[0]
-        # A max_tokens that does not fit what is left is refused, not sent.
+        # A max_tokens that fits a fresh task but not what is left is refused (429), not sent.
+        bound = strategy.log.decisions[-1].prompt_token_bound
         with pytest.raises(BudgetExceededError, match="token cap 400"):
-            await router.acompletion(model="auto", messages=HARD, max_tokens=400 - snap.spent_tokens,
+            await router.acompletion(model="auto", messages=HARD, max_tokens=400 - bound,
+                                     metadata={"task_id": "tok"})
+        # One that could never fit the cap is a 400 naming both numbers and the key.
+        with pytest.raises(CannotFitError, match=rf"needs at least {400 - bound + 1 + bound} tokens .* "
+                                                 r"token cap \(max_tokens_per_task\) is 400"):
+            await router.acompletion(model="auto", messages=HARD, max_tokens=400 - bound + 1,
                                      metadata={"task_id": "tok"})
     finally:
         litellm.callbacks.remove(capture)
@@ -229,8 +235,8 @@ async def test_overrides_only_tighten_and_task_ids_are_validated_and_namespaced(
     with pytest.raises(InvalidRequestError, match="expected a number"):
         await router.acompletion(model="auto", messages=HARD, max_tokens=80,
                                  metadata={"task_id": "o", "max_tokens_per_task": "lots"})
-    # A lower cap is enforced for this request.
-    with pytest.raises(BudgetExceededError, match=r"cost cap \$0.0001"):
+    # A lower cap is enforced for this request (so low that the call can never fit: 400).
+    with pytest.raises(CannotFitError, match=r"cost cap \(max_cost_per_task_usd\) is \$0.0001"):
         await router.acompletion(model="auto", messages=HARD, max_tokens=80,
                                  metadata={"task_id": "o", "max_cost_per_task_usd": 0.0001})
     for bad in ("x" * 129, "has space", "semi;colon", "", 42):

@@ -81,23 +81,34 @@ def test_budget_excludes_what_it_cannot_pay_and_forces_local():
     # Plenty of budget: the capable cloud deployment.
     assert select(a("critical"), [SMALL, BIG], RoutingPolicy(), Budget(0.10, 10_000),
                   prompt_tokens=500).selected_deployment_id == "big"
-    # Not enough money for even a minimal cloud call: forced local, as the seed does.
-    d = select(a("critical"), [SMALL, BIG], RoutingPolicy(), Budget(0.0001, 10_000), prompt_tokens=500)
-    assert d.selected_deployment_id == "small"
-    assert d.reason == FORCED_LOCAL
-    assert {v.option.deployment_id: v.reason for v in d.candidates}["big"].startswith("cost budget")
+    # Not enough money for even a minimal cloud call: a critical task is refused, not downgraded ...
+    with pytest.raises(NoCapableDeploymentError, match=r"critical_over_budget: refuse"):
+        select(a("critical"), [SMALL, BIG], RoutingPolicy(), Budget(0.0001, 10_000), prompt_tokens=500)
+    # ... unless the policy says so; other levels are forced local, as the seed does.
+    for level, policy in (("critical", RoutingPolicy(critical_over_budget="force_local")),
+                          ("complex", RoutingPolicy())):
+        d = select(a(level), [SMALL, BIG], policy, Budget(0.0001, 10_000), prompt_tokens=500)
+        assert d.selected_deployment_id == "small"
+        assert d.reason == FORCED_LOCAL
+        assert {v.option.deployment_id: v.reason for v in d.candidates}["big"].startswith("cost budget")
     # Token budget spent: nothing can run, and the error says so.
     with pytest.raises(NoCapableDeploymentError, match="token budget"):
         select(a("simple"), [SMALL, BIG], RoutingPolicy(), Budget(0.10, 100), prompt_tokens=500)
 
 
 def test_output_allowance_is_a_real_upper_bound():
-    d = select(a("critical"), [BIG], RoutingPolicy(), Budget(0.01, 10_000), prompt_tokens=1000)
-    # max_tokens is what the remaining cost allows; the projected cost never exceeds the budget.
+    # Without max_tokens a call gets the policy's default_max_tokens, never "everything that is left".
+    assert select(a("critical"), [BIG], RoutingPolicy(), Budget(1.0, 100_000), prompt_tokens=1000).max_tokens == 512
+    generous = RoutingPolicy(default_max_tokens=100_000)
+    d = select(a("critical"), [BIG], generous, Budget(0.01, 10_000), prompt_tokens=1000)
+    # Below it, max_tokens is what the remaining cost allows; the projected cost never exceeds the budget.
     assert d.estimated_cost <= 0.01
     assert d.max_tokens == int((0.01 - 1000 * 2.5e-6) / 1e-5)
-    d = select(a("critical"), [BIG], RoutingPolicy(), Budget(1.0, 3000), prompt_tokens=1000)
+    d = select(a("critical"), [BIG], generous, Budget(1.0, 3000), prompt_tokens=1000)
     assert d.max_tokens == 2000
+    # n choices are all billed: the allowance and its cost cover every one.
+    d = select(a("critical"), [BIG], generous, Budget(1.0, 3000), prompt_tokens=1000, choices=4)
+    assert d.max_tokens == 500 and d.estimated_cost == pytest.approx(1000 * 2.5e-6 + 2000 * 1e-5)
     # An explicit max_tokens that does not fit is not silently shrunk.
     with pytest.raises(NoCapableDeploymentError, match="max_tokens"):
         select(a("critical"), [BIG], RoutingPolicy(), Budget(1.0, 3000), prompt_tokens=1000,

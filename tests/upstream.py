@@ -23,7 +23,45 @@ COMPLETION_TOKENS = 12
 
 
 def build_app(name: str, fail: bool, delay: float, crash: bool = False) -> web.Application:
-    stats = {"requests": 0, "max_tokens": []}
+    stats: dict = {"requests": 0, "max_tokens": [], "paths": []}
+
+    @web.middleware
+    async def count_every_request(request: web.Request, handler):
+        if request.path != "/stats":
+            stats["paths"].append(request.path)
+        return await handler(request)
+
+    def usage_of(text: str, limit: int) -> tuple[int, int]:
+        return max(1, len(text) // 4), min(COMPLETION_TOKENS, int(limit))
+
+    async def responses(request: web.Request) -> web.Response:
+        stats["requests"] += 1
+        body = await request.json()
+        stats["max_tokens"].append(body.get("max_output_tokens"))
+        if fail:
+            return web.json_response({"error": {"message": f"{name} is down", "type": "server_error"}}, status=500)
+        prompt, completion = usage_of(json.dumps(body.get("input")), body.get("max_output_tokens") or 99)
+        text = f"[{name}] " + " ".join(["ok"] * (completion - 1))
+        return web.json_response({
+            "id": f"resp_{uuid.uuid4().hex[:12]}", "object": "response", "created_at": int(time.time()),
+            "status": "completed", "model": body.get("model", name), "output": [{
+                "type": "message", "id": f"msg_{uuid.uuid4().hex[:12]}", "status": "completed", "role": "assistant",
+                "content": [{"type": "output_text", "text": text, "annotations": []}]}],
+            "usage": {"input_tokens": prompt, "output_tokens": completion, "total_tokens": prompt + completion},
+        })
+
+    async def completions(request: web.Request) -> web.Response:
+        stats["requests"] += 1
+        body = await request.json()
+        stats["max_tokens"].append(body.get("max_tokens"))
+        prompt, completion = usage_of(str(body.get("prompt")), body.get("max_tokens") or COMPLETION_TOKENS)
+        return web.json_response({
+            "id": f"cmpl-{uuid.uuid4().hex[:12]}", "object": "text_completion", "created": int(time.time()),
+            "model": body.get("model", name),
+            "choices": [{"index": 0, "text": f"[{name}] " + " ".join(["ok"] * (completion - 1)),
+                         "finish_reason": "stop", "logprobs": None}],
+            "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+        })
 
     async def chat(request: web.Request) -> web.StreamResponse:
         stats["requests"] += 1
@@ -70,7 +108,11 @@ def build_app(name: str, fail: bool, delay: float, crash: bool = False) -> web.A
     async def get_stats(request: web.Request) -> web.Response:
         return web.json_response(stats)
 
-    app = web.Application()
+    app = web.Application(middlewares=[count_every_request])
+    app.router.add_post("/v1/responses", responses)
+    app.router.add_post("/responses", responses)
+    app.router.add_post("/v1/completions", completions)
+    app.router.add_post("/completions", completions)
     app.router.add_post("/v1/chat/completions", chat)
     app.router.add_post("/chat/completions", chat)
     app.router.add_get("/v1/models", models)
