@@ -246,11 +246,13 @@ class SLMRouterProxy(CustomLogger):
             return  # the router applies the configured fail_closed / fail_open behaviour
         metadata[PRECHECK_KEY] = {"task": task.task_id, "spent": snapshot.spent_usd,
                                   "remaining": snapshot.remaining_usd}
-        exhausted_cost = snapshot.remaining_usd is not None and snapshot.remaining_usd <= 0 and not any(
+        # Spent, not reserved: a task whose calls in flight hold the rest must wait (the strategy's
+        # 429 carries Retry-After), while a task that has spent its cap is refused here at once.
+        exhausted_cost = caps.cost_usd is not None and caps.cost_usd - snapshot.spent_usd <= 0 and not any(
             o.is_local and not o.input_cost_per_token and not o.output_cost_per_token
             for o in strategy.catalogue.groups.get(str(data.get("model")), []))
-        exhausted_tokens = snapshot.remaining_tokens is not None and (
-            snapshot.remaining_tokens < strategy.policy.min_output_tokens)
+        exhausted_tokens = caps.tokens is not None and (
+            caps.tokens - snapshot.spent_tokens < strategy.policy.min_output_tokens)
         if exhausted_cost or exhausted_tokens:
             what = (f"cost cap ${caps.cost_usd:g}: spent ${snapshot.spent_usd:.6f}, reserved "
                     f"${snapshot.reserved_usd:.6f}" if exhausted_cost else
