@@ -30,6 +30,7 @@ from litellm_slm_router.budget import Budget
 from litellm_slm_router.callbacks import BOOKS, RESERVATION_KEY
 from litellm_slm_router.catalogue import Catalogue, ModelOption, managed_groups
 from litellm_slm_router.classifier import Assessment, TaskComplexityClassifier
+from litellm_slm_router.complexity import TaskComplexity
 from litellm_slm_router.decision import DecisionLog, Refusal, RoutingDecision, input_digest
 from litellm_slm_router.errors import (
     BudgetExceededError,
@@ -558,6 +559,10 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
                          f"(max_cost_per_task_usd) is ${caps.cost_usd:g}")
         if not parts:
             parts.append(f"no deployment it may use fits it within the task's caps{f' ({cause})' if cause else ''}")
+        if need is TaskComplexity.CRITICAL and self.policy.critical_over_budget == "refuse" and any(
+                o.is_local and not o.input_cost_per_token and not o.output_cost_per_token for o in plan.options):
+            parts.append("a zero-cost local deployment is there, but critical work is not handed to a deployment "
+                         "that is not trusted with it (slm_router.policy.critical_over_budget: refuse)")
         return CannotFitError(
             f"slm-router: this {need.value} call can never fit task '{plan.task.task_id}': " + "; ".join(parts)
             + ". Nothing was sent to a provider. Lower max_tokens or shorten the prompt, or raise "

@@ -362,6 +362,7 @@ def test_a_critical_task_that_cannot_afford_a_capable_deployment_is_refused_not_
             "x-slm-task-id": "transfer-1", "x-slm-max-cost-per-task-usd": "0.0003"})
     assert info.value.status_code == 400
     assert "critical" in str(info.value) and "max_cost_per_task_usd) is $0.0003" in str(info.value)
+    assert "critical_over_budget: refuse" in str(info.value)
 
 
 async def test_force_local_for_critical_work_only_when_the_policy_says_so():
