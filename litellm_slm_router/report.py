@@ -146,15 +146,15 @@ def rows_from_log(decisions: Iterable[RoutingDecision], refusals: Iterable[Refus
     for i, d in enumerate(decisions):
         grouped[d.call_id or f"#{i}"].append(d)
     rows = [row_from_attempts(attempts, cloud_model) for attempts in grouped.values()]
-    answered = {call for call in grouped if not call.startswith("#")}
+    seen = {call for call in grouped if not call.startswith("#")}
     for refusal in refusals:
-        if refusal.call_id in answered:  # refused on a fallback after an attempt: the request is counted
+        if refusal.call_id in seen:  # refused on a fallback after an attempt: the request is counted
             continue
         rows.append(CallRow(call_id=refusal.call_id, task_id=refusal.task_id, status="refused",
                             http_status=refusal.status, complexity=refusal.complexity or "",
                             deployment=f"refused ({refusal.status})", reason=refusal.reason))
         if refusal.call_id:
-            answered.add(refusal.call_id)
+            seen.add(refusal.call_id)
     return rows
 
 

@@ -399,30 +399,34 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             self._forget_old_latency()
         budget = snapshot.budget() if snapshot is not None else Budget(plan.caps.cost_usd, plan.caps.tokens)
         try:
-            return select(
-                plan.assessment,
-                plan.options if options is None else options,
-                self._view,
-                budget,
-                model_group=plan.model_group,
-                prompt_tokens=plan.prompt_tokens,
-                prompt_token_bound=plan.prompt_bound,
-                prompt_token_bounds=plan.prompt_bounds,
-                requested_max_tokens=plan.requested,
-                choices=plan.choices,
-                observed_latency=self.observed_latency,
-                latency_cap_s=plan.caps.latency_s,
-                task_id=plan.task.task_id,
-                call_id=plan.call_id,
-                input_digest=input_digest(plan.prompt),
-                input=plan.prompt if self.record_inputs else None,
-                timestamp=time.time(),
-            )
+            return self._decide(plan, budget, options)
         except NoCapableDeploymentError as exc:
             if snapshot is not None and any(v.reason.startswith(("cost budget", "token budget"))
                                             for v in exc.verdicts):
                 raise self._exceeded(plan, snapshot, exc) from None
             raise
+
+    def _decide(self, plan: _Plan, budget: Budget, options: Sequence[ModelOption] | None = None) -> RoutingDecision:
+        """The pure selector on this request, with ``budget`` left."""
+        return select(
+            plan.assessment,
+            plan.options if options is None else options,
+            self._view,
+            budget,
+            model_group=plan.model_group,
+            prompt_tokens=plan.prompt_tokens,
+            prompt_token_bound=plan.prompt_bound,
+            prompt_token_bounds=plan.prompt_bounds,
+            requested_max_tokens=plan.requested,
+            choices=plan.choices,
+            observed_latency=self.observed_latency,
+            latency_cap_s=plan.caps.latency_s,
+            task_id=plan.task.task_id,
+            call_id=plan.call_id,
+            input_digest=input_digest(plan.prompt),
+            input=plan.prompt if self.record_inputs else None,
+            timestamp=time.time(),
+        )
 
     def _finish(self, plan: _Plan, decision: RoutingDecision, rid: str | None,
                 snapshot: TaskSnapshot | None) -> dict:
@@ -502,10 +506,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
     def _fits(self, plan: _Plan, budget: Budget) -> bool:
         """Whether some deployment could take this call with ``budget`` left (no side effects)."""
         try:
-            select(plan.assessment, plan.options, self._view, budget, model_group=plan.model_group,
-                   prompt_tokens=plan.prompt_tokens, prompt_token_bound=plan.prompt_bound,
-                   prompt_token_bounds=plan.prompt_bounds, requested_max_tokens=plan.requested,
-                   choices=plan.choices, observed_latency=self.observed_latency, latency_cap_s=plan.caps.latency_s)
+            self._decide(plan, budget)
         except NoCapableDeploymentError:
             return False
         return True
