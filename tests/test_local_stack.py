@@ -195,3 +195,35 @@ def test_demo_shows_a_failed_local_tier_and_exits_non_zero(tmp_path):
     assert "failed attempts replaced by a retry:" in demo.stdout
     assert "served locally: 0 of" in demo.stdout
     assert "the local tier served nothing: every attempt on a local deployment failed" in demo.stdout
+
+
+def test_serve_reports_a_crash_of_the_local_server_at_once(tmp_path):
+    """While serving, the llama.cpp server dies (as a bad build does): serve says so, names the log, exits 1."""
+    needs_local_extra()
+    home = tmp_path / "home"
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("w")
+    serve = subprocess.Popen([sys.executable, "-m", "litellm_slm_router.cli", "serve", "--port", str(free_port()),
+                              "--home", str(home)], cwd=ROOT, env=ENV, stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while "ready:" not in log_path.read_text():
+            assert serve.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, "serve did not come up in 300 s"
+            time.sleep(0.5)
+        llama = subprocess.run(["pgrep", "-f", f"llama_cpp.server.*{home}"], capture_output=True, text=True)
+        os.kill(int(llama.stdout.split()[0]), signal.SIGSEGV)
+        assert serve.wait(timeout=30) == 1
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+        log.close()
+    output = log_path.read_text()
+    assert f"the llama.cpp server exited with code {-signal.SIGSEGV}" in output
+    assert str(home / "logs" / "llama-server.log") in output and "GGML_NATIVE=OFF" in output
+    for _ in range(50):
+        if not children_of(home):
+            break
+        time.sleep(0.2)
+    assert children_of(home) == []
