@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 from litellm.integrations.custom_logger import CustomLogger
 
+from litellm_slm_router.callbacks import RESERVATION_KEY
 from litellm_slm_router.catalogue import Catalogue, managed_groups
 from litellm_slm_router.config import SECTION, PluginConfig
 from litellm_slm_router.errors import BudgetExceededError, ConfigError, InvalidRequestError, SLMRouterError
@@ -57,6 +58,7 @@ OVERRIDE_HEADERS = {
     "x-slm-max-latency-per-call-s": "max_latency_per_call_s",
 }
 PRECHECK_KEY = "slm_router_task"
+_OWN_KEYS = (METADATA_KEY, RESERVATION_KEY, PRECHECK_KEY, ADMITTED_KEY, "previous_models")
 _CHAT_CALLS = frozenset({"completion", "acompletion"})
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
@@ -218,6 +220,17 @@ class SLMRouterProxy(CustomLogger):
             raise InvalidRequestError("'metadata' must be an object")
         # LiteLLM's own metadata: 'litellm_metadata' on the Responses API (its 'metadata' goes to the provider).
         metadata = data["litellm_metadata"] if isinstance(data.get("litellm_metadata"), dict) else client
+        # Keys the plugin (or LiteLLM's retries) write for their own state are never taken from a client:
+        # removed before anything reads them (the error headers included), and the request refused.
+        forged: list[str] = []
+        for key in _OWN_KEYS:
+            for bucket in (client, metadata):
+                if bucket.pop(key, None) is not None and key not in forged:
+                    forged.append(key)
+        if forged:
+            raise InvalidRequestError(
+                f"metadata.{', metadata.'.join(forged)}: written by slm-router / LiteLLM for their own state, "
+                "never by a client; remove it from the request's metadata")
         metadata[ADMITTED_KEY] = strategy.admission_token
         headers = _headers_of(data)
         task_header = _header(headers, TASK_HEADER)
@@ -275,6 +288,8 @@ class SLMRouterProxy(CustomLogger):
         litellm_call_info: dict[str, object] | None = None,
     ) -> dict[str, str] | None:
         metadata = next((data[k] for k in ("litellm_metadata", "metadata") if isinstance(data.get(k), Mapping)), {})
+        if metadata.get(ADMITTED_KEY) != self.admission_token:
+            return None  # not a request this hook checked: whatever its metadata says is not the plugin's
         record = metadata.get(METADATA_KEY)
         precheck = metadata.get(PRECHECK_KEY)
         headers: dict[str, str] = {}
