@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from litellm_slm_router.classifier import ask_text
 
-__all__ = ["Budget", "OutputAllowance", "estimate_prompt_tokens", "output_allowance", "prompt_token_bound"]
+__all__ = ["Budget", "OutputAllowance", "estimate_prompt_tokens", "output_allowance"]
 
 # Tokens a chat template adds per message (role markers, separators), as OpenAI documents it.
 _TOKENS_PER_MESSAGE = 4
@@ -47,27 +46,6 @@ def estimate_prompt_tokens(messages: Sequence[Any] | str | None) -> int:
     for t in texts:
         tokens += math.ceil(len(t) / _CHARS_PER_TOKEN) if t.isascii() else len(t.encode())
     return tokens + _TOKENS_PER_MESSAGE * count + 3
-
-
-def prompt_token_bound(messages: Sequence[Any] | str | None) -> int:
-    """An upper bound of a prompt's token count: its UTF-8 bytes plus the chat template's overhead.
-
-    Byte-level BPE and byte-fallback tokenizers never produce more text tokens than bytes, so a
-    reservation built on this bound cannot be exceeded by the prompt (images and tool schemas
-    excepted).
-    """
-    if messages is None:
-        return 0
-    if isinstance(messages, str):
-        return len(messages.encode()) + _TOKENS_PER_MESSAGE + 3
-    total, count = 0, 0
-    for m in messages:
-        if isinstance(m, Mapping):
-            total += len(ask_text(m.get("content")).encode()) + len(str(m.get("role", "")))
-            if m.get("tool_calls"):
-                total += len(json.dumps(m["tool_calls"], default=str).encode())
-            count += 1
-    return total + _TOKENS_PER_MESSAGE * count + 3
 
 
 def output_allowance(

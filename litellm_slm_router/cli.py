@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from litellm_slm_router.budget import Budget, estimate_prompt_tokens
+from litellm_slm_router.budget import Budget
 from litellm_slm_router.catalogue import Catalogue, managed_groups
 from litellm_slm_router.classifier import TaskComplexityClassifier
 from litellm_slm_router.errors import SLMRouterError
@@ -39,11 +39,14 @@ def _classify(texts: Sequence[str], config_path: str | None, stdin: TextIO, stdo
     """One JSON line per text argument, or per JSON input line (``prompt`` or ``messages``) on stdin."""
     classifier = _classifier(config_path)
     write = stdout.write
+
+    def assessment(prompt: Any) -> dict[str, Any]:
+        a = classifier.assess(prompt)
+        return {"complexity": a.complexity.value, "score": a.score, "signals": list(a.signals)}
+
     if texts:
         for text in texts:
-            a = classifier.assess(text)
-            write(json.dumps({"complexity": a.complexity.value, "score": a.score, "signals": list(a.signals)},
-                             ensure_ascii=False) + "\n")
+            write(json.dumps(assessment(text), ensure_ascii=False) + "\n")
         return 0
     dumps = json.dumps
     bad = 0
@@ -61,8 +64,7 @@ def _classify(texts: Sequence[str], config_path: str | None, stdin: TextIO, stdo
             write(dumps({"line": number, "error": f"expected {{\"prompt\": \"...\"}} or {{\"messages\": [...]}}: "
                          f"{exc.__class__.__name__}: {exc}"}) + "\n")
             continue
-        a = classifier.assess(prompt)
-        out: dict[str, Any] = {"complexity": a.complexity.value, "score": a.score, "signals": list(a.signals)}
+        out = assessment(prompt)
         if isinstance(item, dict) and "id" in item:
             out = {"id": item["id"], **out}
         write(dumps(out, ensure_ascii=False) + "\n")
@@ -93,13 +95,15 @@ def _explain(texts: Sequence[str], config_path: str | None, group: str | None, o
             continue
         from litellm_slm_router.errors import NoCapableDeploymentError
         from litellm_slm_router.selector import select
+        from litellm_slm_router.tokens import prompt_bound
 
         policy = loaded.plugin.policy
+        counted, bound = prompt_bound(text)  # the count and bound the strategy routes on
         for g in groups:
             try:
                 d = select(a, catalogue.groups[g], policy,
                            Budget(policy.max_cost_per_task_usd, policy.max_tokens_per_task),
-                           model_group=g, prompt_tokens=estimate_prompt_tokens(text))
+                           model_group=g, prompt_tokens=counted, prompt_token_bound=bound)
             except NoCapableDeploymentError as exc:
                 out.write(f"  [{g}] no deployment: {exc}\n")
                 continue
