@@ -60,9 +60,9 @@ def timed(fn: Callable[[], object], iterations: int) -> tuple[float, float]:
 
 def decision_cost(quick: bool) -> list[dict]:
     from litellm_slm_router import Budget, Catalogue, RoutingPolicy, TaskComplexityClassifier, select
-    from litellm_slm_router.budget import estimate_prompt_tokens
-    from litellm_slm_router.selector import PolicyView
-    from litellm_slm_router.tokens import prompt_bound
+    from litellm_slm_router.adapters.tokens import prompt_bound
+    from litellm_slm_router.core.budget import estimate_prompt_tokens
+    from litellm_slm_router.core.selector import PolicyView
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from routing_quality import litellm_complexity_router

@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from support import RedisServer
 
+from litellm_slm_router.core.caps import Caps
 from litellm_slm_router.ledger import InProcessLedger, RedisLedger
-from litellm_slm_router.tasks import Caps
 
 
 async def measure(ledger, n: int) -> tuple[float, float]:

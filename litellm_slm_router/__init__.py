@@ -12,42 +12,42 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
-    "Assessment": "litellm_slm_router.classifier",
-    "Budget": "litellm_slm_router.budget",
-    "BudgetExceededError": "litellm_slm_router.errors",
-    "CandidateVerdict": "litellm_slm_router.decision",
-    "Catalogue": "litellm_slm_router.catalogue",
-    "ClassifierThresholds": "litellm_slm_router.classifier",
-    "ConfigError": "litellm_slm_router.errors",
-    "CriticPanel": "litellm_slm_router.shapes",
-    "DEFAULT_SHAPES": "litellm_slm_router.shapes",
-    "DecisionLog": "litellm_slm_router.decision",
-    "DeploymentProfile": "litellm_slm_router.catalogue",
-    "FORCED_LOCAL": "litellm_slm_router.selector",
+    "Assessment": "litellm_slm_router.core.classifier",
+    "Budget": "litellm_slm_router.core.budget",
+    "BudgetExceededError": "litellm_slm_router.core.errors",
+    "CandidateVerdict": "litellm_slm_router.core.decision",
+    "Catalogue": "litellm_slm_router.adapters.catalogue",
+    "ClassifierThresholds": "litellm_slm_router.core.classifier",
+    "ConfigError": "litellm_slm_router.core.errors",
+    "CriticPanel": "litellm_slm_router.tasks.shapes",
+    "DEFAULT_SHAPES": "litellm_slm_router.tasks.shapes",
+    "DecisionLog": "litellm_slm_router.records.log",
+    "DeploymentProfile": "litellm_slm_router.core.options",
+    "FORCED_LOCAL": "litellm_slm_router.core.selector",
     "InProcessLedger": "litellm_slm_router.ledger",
-    "InvalidRequestError": "litellm_slm_router.errors",
-    "LedgerUnavailableError": "litellm_slm_router.errors",
-    "ModelOption": "litellm_slm_router.catalogue",
-    "NoCapableDeploymentError": "litellm_slm_router.errors",
+    "InvalidRequestError": "litellm_slm_router.core.errors",
+    "LedgerUnavailableError": "litellm_slm_router.core.errors",
+    "ModelOption": "litellm_slm_router.core.options",
+    "NoCapableDeploymentError": "litellm_slm_router.core.errors",
     "RedisLedger": "litellm_slm_router.ledger",
-    "Role": "litellm_slm_router.shapes",
-    "RoutingDecision": "litellm_slm_router.decision",
-    "RoutingPolicy": "litellm_slm_router.policy",
-    "SLMRouterError": "litellm_slm_router.errors",
-    "SLMRoutingStrategy": "litellm_slm_router.strategy",
-    "Shape": "litellm_slm_router.shapes",
-    "ShapeBook": "litellm_slm_router.shapes",
-    "StepResult": "litellm_slm_router.execution",
-    "TaskComplexity": "litellm_slm_router.complexity",
-    "TaskComplexityClassifier": "litellm_slm_router.classifier",
-    "TaskResult": "litellm_slm_router.execution",
+    "Role": "litellm_slm_router.tasks.shapes",
+    "RoutingDecision": "litellm_slm_router.core.decision",
+    "RoutingPolicy": "litellm_slm_router.core.policy",
+    "SLMRouterError": "litellm_slm_router.core.errors",
+    "SLMRoutingStrategy": "litellm_slm_router.adapters.strategy",
+    "Shape": "litellm_slm_router.tasks.shapes",
+    "ShapeBook": "litellm_slm_router.tasks.shapes",
+    "StepResult": "litellm_slm_router.tasks.run",
+    "TaskComplexity": "litellm_slm_router.core.levels",
+    "TaskComplexityClassifier": "litellm_slm_router.core.classifier",
+    "TaskResult": "litellm_slm_router.tasks.run",
     "TaskSnapshot": "litellm_slm_router.ledger",
-    "estimate_prompt_tokens": "litellm_slm_router.budget",
-    "install": "litellm_slm_router.strategy",
-    "run_task": "litellm_slm_router.execution",
-    "run_task_sync": "litellm_slm_router.execution",
-    "select": "litellm_slm_router.selector",
-    "terminal_approver": "litellm_slm_router.execution",
+    "estimate_prompt_tokens": "litellm_slm_router.core.budget",
+    "install": "litellm_slm_router.adapters.strategy",
+    "run_task": "litellm_slm_router.tasks.run",
+    "run_task_sync": "litellm_slm_router.tasks.run",
+    "select": "litellm_slm_router.core.selector",
+    "terminal_approver": "litellm_slm_router.tasks.run",
 }
 
 __all__ = [
@@ -91,12 +91,12 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from litellm_slm_router.budget import Budget, estimate_prompt_tokens
-    from litellm_slm_router.catalogue import Catalogue, DeploymentProfile, ModelOption
-    from litellm_slm_router.classifier import Assessment, ClassifierThresholds, TaskComplexityClassifier
-    from litellm_slm_router.complexity import TaskComplexity
-    from litellm_slm_router.decision import CandidateVerdict, DecisionLog, RoutingDecision
-    from litellm_slm_router.errors import (
+    from litellm_slm_router.adapters.catalogue import Catalogue
+    from litellm_slm_router.adapters.strategy import SLMRoutingStrategy, install
+    from litellm_slm_router.core.budget import Budget, estimate_prompt_tokens
+    from litellm_slm_router.core.classifier import Assessment, ClassifierThresholds, TaskComplexityClassifier
+    from litellm_slm_router.core.decision import CandidateVerdict, RoutingDecision
+    from litellm_slm_router.core.errors import (
         BudgetExceededError,
         ConfigError,
         InvalidRequestError,
@@ -104,12 +104,14 @@ if TYPE_CHECKING:
         NoCapableDeploymentError,
         SLMRouterError,
     )
-    from litellm_slm_router.execution import StepResult, TaskResult, run_task, run_task_sync, terminal_approver
+    from litellm_slm_router.core.levels import TaskComplexity
+    from litellm_slm_router.core.options import DeploymentProfile, ModelOption
+    from litellm_slm_router.core.policy import RoutingPolicy
+    from litellm_slm_router.core.selector import FORCED_LOCAL, select
     from litellm_slm_router.ledger import InProcessLedger, RedisLedger, TaskSnapshot
-    from litellm_slm_router.policy import RoutingPolicy
-    from litellm_slm_router.selector import FORCED_LOCAL, select
-    from litellm_slm_router.shapes import DEFAULT_SHAPES, CriticPanel, Role, Shape, ShapeBook
-    from litellm_slm_router.strategy import SLMRoutingStrategy, install
+    from litellm_slm_router.records.log import DecisionLog
+    from litellm_slm_router.tasks.run import StepResult, TaskResult, run_task, run_task_sync, terminal_approver
+    from litellm_slm_router.tasks.shapes import DEFAULT_SHAPES, CriticPanel, Role, Shape, ShapeBook
 
 
 def __getattr__(name: str) -> Any:

@@ -12,10 +12,10 @@ from typing import Any, TextIO
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from litellm_slm_router.budget import Budget
-from litellm_slm_router.catalogue import Catalogue, managed_groups
-from litellm_slm_router.classifier import TaskComplexityClassifier
-from litellm_slm_router.errors import SLMRouterError
+from litellm_slm_router.adapters.catalogue import Catalogue, managed_groups
+from litellm_slm_router.core.budget import Budget
+from litellm_slm_router.core.classifier import TaskComplexityClassifier
+from litellm_slm_router.core.errors import SLMRouterError
 
 SAMPLE_TASKS = (
     "Hi! What's the capital of Portugal?",
@@ -30,7 +30,7 @@ SAMPLE_TASKS = (
 def _classifier(config_path: str | None) -> TaskComplexityClassifier:
     if not config_path:
         return TaskComplexityClassifier()
-    from litellm_slm_router.config import load_config
+    from litellm_slm_router.adapters.config import load_config
 
     return TaskComplexityClassifier(load_config(config_path).plugin.classifier)
 
@@ -76,7 +76,7 @@ def _explain(texts: Sequence[str], config_path: str | None, group: str | None, o
     classifier = TaskComplexityClassifier()
     loaded = None
     if config_path:
-        from litellm_slm_router.config import load_config
+        from litellm_slm_router.adapters.config import load_config
 
         loaded = load_config(config_path)
         classifier = TaskComplexityClassifier(loaded.plugin.classifier)
@@ -93,9 +93,9 @@ def _explain(texts: Sequence[str], config_path: str | None, group: str | None, o
         out.write(f"  signals:    {', '.join(a.signals) or '(none)'}\n")
         if loaded is None:
             continue
-        from litellm_slm_router.errors import NoCapableDeploymentError
-        from litellm_slm_router.selector import select
-        from litellm_slm_router.tokens import prompt_bound
+        from litellm_slm_router.adapters.tokens import prompt_bound
+        from litellm_slm_router.core.errors import NoCapableDeploymentError
+        from litellm_slm_router.core.selector import select
 
         policy = loaded.plugin.policy
         counted, bound = prompt_bound(text)  # the count and bound the strategy routes on
@@ -138,8 +138,8 @@ def _router_from_config(loaded: Any) -> Any:
 
 def _run(task: str, config_path: str, group: str | None, task_id: str | None, approve: str, max_tokens: int,
          out: TextIO) -> int:
-    from litellm_slm_router.config import load_config
-    from litellm_slm_router.execution import run_task_sync, terminal_approver
+    from litellm_slm_router.adapters.config import load_config
+    from litellm_slm_router.tasks.run import run_task_sync, terminal_approver
 
     loaded = load_config(config_path)
     router = _router_from_config(loaded)
@@ -172,7 +172,7 @@ def _serve(port: int, home: str | None, llama_port: int | None, model: str | Non
     import signal
     import time
 
-    from litellm_slm_router.local import DEFAULT_HOME, LocalStack
+    from litellm_slm_router.local.serve import DEFAULT_HOME, LocalStack
 
     stack = LocalStack(port=port, home=Path(home) if home else DEFAULT_HOME, llama_port=llama_port,
                        model_path=Path(model) if model else None)
@@ -223,8 +223,8 @@ def _local_verdict(summary: Any, failure: str | None, out: TextIO) -> int:
 
 
 def _demo(url: str | None, home: str | None, decision_log: str | None, out_dir: str, out: TextIO) -> int:
-    from litellm_slm_router.demo import run_demo
-    from litellm_slm_router.local import DEFAULT_HOME, LocalStack, free_port
+    from litellm_slm_router.local.demo import run_demo
+    from litellm_slm_router.local.serve import DEFAULT_HOME, LocalStack, free_port
 
     home_dir = Path(home) if home else DEFAULT_HOME
     if url:
@@ -243,7 +243,7 @@ def _demo(url: str | None, home: str | None, decision_log: str | None, out_dir: 
 
 
 def _report(path: str, chart_path: str | None, cloud_model: str | None, out: TextIO) -> int:
-    from litellm_slm_router.report import chart, load, rows_from_log, summarize
+    from litellm_slm_router.local.report import chart, load, rows_from_log, summarize
 
     try:
         decisions, refusals, errors = load(path)
@@ -258,7 +258,7 @@ def _report(path: str, chart_path: str | None, cloud_model: str | None, out: Tex
 
 
 def _replay(path: str, out: TextIO) -> int:
-    from litellm_slm_router.replay import replay
+    from litellm_slm_router.records.replay import replay
 
     report = replay(path)
     out.write(report.text() + "\n")

@@ -2,7 +2,7 @@
 
 import socket
 
-from litellm_slm_router.local import free_port
+from litellm_slm_router.local.serve import free_port
 
 
 def deployments(failing_local_port: int | None = None) -> list[dict]:
@@ -87,7 +87,7 @@ class RedisServer:
 
 def wait_http(url: str, timeout: float = 60.0, process=None) -> None:
     """Wait until ``url`` answers (any HTTP status); fail early if ``process`` exited."""
-    from litellm_slm_router.local import wait_until_answering
+    from litellm_slm_router.local.serve import wait_until_answering
 
     wait_until_answering(url, process, timeout, url)
 

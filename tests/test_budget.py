@@ -10,9 +10,14 @@ from litellm.integrations.custom_logger import CustomLogger
 from support import RedisServer, free_port
 
 from litellm_slm_router import RoutingPolicy, install
-from litellm_slm_router.errors import BudgetExceededError, CannotFitError, InvalidRequestError, LedgerUnavailableError
+from litellm_slm_router.core.caps import Caps, TaskRef
+from litellm_slm_router.core.errors import (
+    BudgetExceededError,
+    CannotFitError,
+    InvalidRequestError,
+    LedgerUnavailableError,
+)
 from litellm_slm_router.ledger import InProcessLedger, RedisLedger
-from litellm_slm_router.tasks import Caps, TaskRef
 
 IN_PRICE, OUT_PRICE = 1e-6, 4e-6
 ANSWER = " ".join(["word"] * 60)  # about 60 completion tokens, below the max_tokens the tests send
@@ -340,7 +345,7 @@ def test_reservations_lapse_after_their_lease_and_settle_is_idempotent(redis_ser
 
 
 def test_ledger_settings_from_the_config_or_the_routers_own_redis(redis_server):
-    from litellm_slm_router.config import PluginConfig
+    from litellm_slm_router.adapters.config import PluginConfig
 
     explicit = PluginConfig.from_mapping(
         {"ledger": {"backend": "redis", "redis": {"host": "127.0.0.1", "port": redis_server.port}}})

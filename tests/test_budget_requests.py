@@ -17,7 +17,7 @@ import tiktoken
 from support import RedisServer, start_proxy, start_upstream
 
 from litellm_slm_router import RoutingPolicy, SLMRoutingStrategy, install, run_task
-from litellm_slm_router.errors import BudgetExceededError
+from litellm_slm_router.core.errors import BudgetExceededError
 from litellm_slm_router.ledger import RedisLedger
 
 GPT4O_IN, GPT4O_OUT = 2.5e-6, 1e-5

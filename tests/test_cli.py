@@ -112,7 +112,7 @@ def _decision_log(tmp_path) -> Path:
     import litellm
 
     from litellm_slm_router import install
-    from litellm_slm_router.errors import InvalidRequestError
+    from litellm_slm_router.core.errors import InvalidRequestError
 
     path = tmp_path / "decisions.jsonl"
     router = litellm.Router(model_list=[

@@ -7,7 +7,7 @@ from support import deployments
 
 from litellm_slm_router import install
 from litellm_slm_router.cli import main
-from litellm_slm_router.replay import replay
+from litellm_slm_router.records.replay import replay
 
 PROMPTS = [
     "hi there",

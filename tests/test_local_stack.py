@@ -13,7 +13,7 @@ import openai
 import pytest
 from support import free_port, start_proxy, start_upstream
 
-from litellm_slm_router.local import StackError, bundled_config, check_local_model, wait_until_answering
+from litellm_slm_router.local.serve import StackError, bundled_config, check_local_model, wait_until_answering
 
 ROOT = Path(__file__).parent.parent
 ENV = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}

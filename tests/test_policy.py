@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from litellm_slm_router import ConfigError, RoutingPolicy
-from litellm_slm_router.config import PluginConfig, load_config
+from litellm_slm_router.adapters.config import PluginConfig, load_config
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,7 @@ def test_root_proxy_config_is_valid():
 
 def test_example_configs_are_valid():
     from litellm_slm_router import Catalogue
-    from litellm_slm_router.catalogue import managed_groups
+    from litellm_slm_router.adapters.catalogue import managed_groups
 
     root = Path(__file__).parent.parent
     for path in ("examples/ollama_config.yaml", "examples/proxy_quickstart/config.yaml"):

@@ -234,7 +234,7 @@ def test_bad_plugin_setting_stops_start_up_naming_the_key(upstreams, tmp_path):
 
 
 def test_handler_reinstalls_when_the_router_is_rebuilt_or_a_model_is_added(upstreams, tmp_path):
-    from litellm_slm_router.proxy import SLMRouterProxy
+    from litellm_slm_router.adapters.proxy import SLMRouterProxy
 
     path = tmp_path / "c.yaml"
     cfg = config(upstreams["local"], upstreams["cloud"])

@@ -10,7 +10,7 @@ import litellm  # noqa: F401  (tiktoken reads the encodings LiteLLM ships)
 import pytest
 import tiktoken
 
-from litellm_slm_router.tokens import MARGIN, prompt_bound
+from litellm_slm_router.adapters.tokens import MARGIN, prompt_bound
 
 DATA = Path(__file__).parent / "data"
 

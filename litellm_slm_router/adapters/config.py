@@ -1,0 +1,118 @@
+"""The plugin's settings: the ``slm_router:`` section of a LiteLLM config file, validated once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from litellm_slm_router.core.classifier import ClassifierThresholds, TaskComplexityClassifier
+from litellm_slm_router.core.errors import ConfigError
+from litellm_slm_router.core.policy import RoutingPolicy, validate_section
+from litellm_slm_router.ledger import DEFAULT_TTL_S, InProcessLedger, Ledger, RedisLedger
+
+if TYPE_CHECKING:
+    from litellm_slm_router.adapters.strategy import SLMRoutingStrategy
+
+__all__ = ["SECTION", "LedgerConfig", "LoadedConfig", "PluginConfig", "load_config"]
+
+SECTION = "slm_router"
+
+
+class LedgerConfig(BaseModel):
+    """Where task budgets are kept (``slm_router.ledger``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    backend: Literal["memory", "redis"] = "memory"
+    redis: dict[str, Any] | None = None
+    ttl_s: int = Field(default=DEFAULT_TTL_S, gt=0)
+    on_unavailable: Literal["fail_closed", "fail_open"] = "fail_closed"
+    reservation_lease_s: float | None = Field(default=None, gt=0)
+
+    def build(self, router: Any = None) -> Ledger:
+        """The ledger this section describes.
+
+        Redis settings come from ``redis:`` (``url`` or ``host``/``port``/``password``), else from
+        the router's own Redis (``litellm.Router(redis_host=...)``), else from LiteLLM's environment
+        variables (``REDIS_URL``, ``REDIS_HOST``, ``REDIS_PORT``, ``REDIS_PASSWORD``).
+        """
+        if self.backend == "memory":
+            return InProcessLedger(ttl_s=self.ttl_s)
+        settings = dict(self.redis or {})
+        if not settings and router is not None:
+            redis_cache = getattr(getattr(router, "cache", None), "redis_cache", None)
+            settings = dict(getattr(redis_cache, "redis_kwargs", None) or {})
+        try:
+            return RedisLedger(ttl_s=self.ttl_s, **settings)
+        except TypeError as exc:
+            raise ConfigError(f"{SECTION}.ledger.redis: {exc}") from None
+
+
+class PluginConfig(BaseModel):
+    """Everything under ``slm_router:``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    policy: RoutingPolicy = Field(default_factory=RoutingPolicy)
+    model_groups: tuple[str, ...] | None = None
+    decision_log: str | None = None
+    record_inputs: bool = False
+    decision_memory: int = Field(default=1000, ge=1)
+    classifier: ClassifierThresholds = Field(default_factory=ClassifierThresholds)
+    ledger: LedgerConfig = Field(default_factory=LedgerConfig)
+
+    @field_validator("model_groups", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any] | None) -> PluginConfig:
+        return validate_section(cls, data, SECTION)
+
+    def install(self, router: Any, reuse: SLMRoutingStrategy | None = None) -> SLMRoutingStrategy:
+        """Install the plugin on ``router`` as this configuration says.
+
+        ``reuse``: a strategy installed earlier (on a router the proxy has since rebuilt or changed)
+        whose ledger, decision log and classifier carry over, so no task's spend is forgotten.
+        """
+        from litellm_slm_router.adapters.strategy import install
+        from litellm_slm_router.records.log import DecisionLog
+
+        return install(
+            router, self.policy, model_groups=self.model_groups,
+            classifier=reuse.classifier if reuse else TaskComplexityClassifier(self.classifier),
+            decision_log=reuse.log if reuse else DecisionLog(maxlen=self.decision_memory, path=self.decision_log),
+            record_inputs=self.record_inputs, ledger=reuse.ledger if reuse else self.ledger.build(router),
+            on_ledger_unavailable=self.ledger.on_unavailable,
+            reservation_lease_s=self.ledger.reservation_lease_s,
+        )
+
+
+class LoadedConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    plugin: PluginConfig
+    model_list: list[dict[str, Any]]
+
+
+def load_config(path: str | Path) -> LoadedConfig:
+    """Read a LiteLLM config file (``model_list`` plus the plugin's ``slm_router:`` section)."""
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"config file {p} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {p} is not valid YAML: {exc}") from None
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"config file {p}: expected a mapping at the top level")
+    model_list = data.get("model_list") or []
+    if not isinstance(model_list, list):
+        raise ConfigError(f"{p}: model_list must be a list of deployments")
+    return LoadedConfig(path=str(p), plugin=PluginConfig.from_mapping(data.get(SECTION)), model_list=model_list)

@@ -1,0 +1,171 @@
+"""Task identity and per-request budget overrides, read from a request's LiteLLM metadata.
+
+A task is one unit of user work that may make many calls. Its id comes from, in order:
+
+1. metadata ``task_id`` (SDK: ``metadata={"task_id": ...}``; proxy: the ``x-slm-task-id`` header or
+   body metadata, wired by the proxy hook);
+2. LiteLLM's session id (``litellm_session_id``) or trace id (``litellm_trace_id``);
+3. otherwise the request alone is the task (its ``litellm_call_id``, or a fresh id).
+
+Ids are 1-128 characters from ``A-Z a-z 0-9 . _ : -``. They are namespaced by tenant (the proxy's
+team id, else its API-key hash, else metadata ``tenant``), so two tenants using the same id never
+share a budget.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from litellm_slm_router.core.errors import InvalidRequestError
+from litellm_slm_router.core.levels import TaskComplexity
+from litellm_slm_router.core.policy import RoutingPolicy
+
+__all__ = ["Caps", "TaskRef", "effective_caps", "min_complexity", "requested_output", "resolve_task"]
+
+TASK_ID_MAX = 128
+_TASK_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+OVERRIDE_KEYS = ("max_cost_per_task_usd", "max_tokens_per_task", "max_latency_per_call_s")
+
+
+class TaskRef(NamedTuple):
+    namespace: str
+    task_id: str
+    explicit: bool  # named by the caller (task_id, session or trace id), not a one-request task
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.task_id}"
+
+
+class Caps(NamedTuple):
+    """A task's effective caps for one request (policy caps, possibly tightened by the request)."""
+
+    cost_usd: float | None
+    tokens: int | None
+    latency_s: float | None
+
+
+def _clean_id(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not _TASK_ID.fullmatch(value):
+        shown = repr(value)[:60]
+        raise InvalidRequestError(
+            f"{where}: invalid task id {shown}. Use 1-{TASK_ID_MAX} characters from A-Z a-z 0-9 . _ : - "
+            "(for example a UUID)."
+        )
+    return value
+
+
+def _namespace(metadata: Mapping[str, Any]) -> str:
+    team = metadata.get("user_api_key_team_id")
+    if isinstance(team, str) and team:
+        return "team:" + team
+    key_hash = metadata.get("user_api_key_hash") or metadata.get("user_api_key")
+    if isinstance(key_hash, str) and key_hash:
+        return "key:" + key_hash[:24]
+    tenant = metadata.get("tenant")
+    if tenant is not None:
+        return "tenant:" + _clean_id(tenant, "metadata.tenant")
+    return "default"
+
+
+def resolve_task(metadata: Mapping[str, Any], request_kwargs: Mapping[str, Any] | None = None) -> TaskRef:
+    """The task a request belongs to (see the module docstring); raises on a malformed id."""
+    request_kwargs = request_kwargs or {}
+    namespace = _namespace(metadata)
+    task_id = _client_value(metadata, request_kwargs, "task_id")
+    if task_id is not None:
+        return TaskRef(namespace, _clean_id(task_id, "metadata.task_id"), True)
+    for key in ("litellm_session_id", "litellm_trace_id"):
+        value = request_kwargs.get(key) or metadata.get(key)
+        if isinstance(value, str) and _TASK_ID.fullmatch(value):
+            return TaskRef(namespace, value, True)
+    call_id = request_kwargs.get("litellm_call_id")
+    if not (isinstance(call_id, str) and _TASK_ID.fullmatch(call_id)):
+        call_id = uuid.uuid4().hex
+    return TaskRef(namespace, "call:" + call_id, False)
+
+
+def _client_value(metadata: Mapping[str, Any], request_kwargs: Mapping[str, Any], key: str) -> Any:
+    """A setting the caller sent in LiteLLM's metadata or, on the Responses API (where LiteLLM keeps its
+    own metadata in ``litellm_metadata``), in the request's ``metadata``."""
+    value = metadata.get(key)
+    if value is None:
+        user = request_kwargs.get("metadata")
+        if isinstance(user, Mapping) and user is not metadata:
+            value = user.get(key)
+    return value
+
+
+_OUTPUT_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+
+
+def _positive_int(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidRequestError(f"{key}: expected a whole number >= 1, got {value!r}. Send an integer "
+                                  f"such as {key}: 256, or leave it out to get the policy's default_max_tokens.")
+    return value
+
+
+def requested_output(request_kwargs: Mapping[str, Any]) -> tuple[int | None, int]:
+    """(the output bound the request asks for, or None; its number of choices ``n``).
+
+    ``max_tokens``, ``max_completion_tokens`` and the Responses API's ``max_output_tokens`` all bound
+    the output; when several are sent, the larger one is what a provider may bill.
+    """
+    asked = [_positive_int(request_kwargs[key], key) for key in _OUTPUT_KEYS if request_kwargs.get(key) is not None]
+    n = request_kwargs.get("n")
+    choices = 1 if n is None else _positive_int(n, "n")
+    return (max(asked) if asked else None), choices
+
+
+def min_complexity(metadata: Mapping[str, Any]) -> TaskComplexity | None:
+    """A floor for the request's assessed complexity (``metadata.min_complexity``; it can only raise it).
+
+    ``run_task`` sets it on every step of a critical task, so that no step of it is treated as less.
+    """
+    value = metadata.get("min_complexity")
+    if value is None:
+        return None
+    try:
+        return TaskComplexity(value)
+    except ValueError:
+        raise InvalidRequestError(f"metadata.min_complexity: expected one of "
+                                  f"{', '.join(c.value for c in TaskComplexity)}, got {value!r}") from None
+
+
+def _number(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InvalidRequestError(f"metadata.{key}: expected a number, got {value!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise InvalidRequestError(f"metadata.{key}: expected a number, got {value!r}") from None
+    if not math.isfinite(number) or number < 0:
+        raise InvalidRequestError(f"metadata.{key}: expected a finite number >= 0, got {value!r}")
+    return number
+
+
+def effective_caps(policy: RoutingPolicy, metadata: Mapping[str, Any],
+                   request_kwargs: Mapping[str, Any] | None = None) -> Caps:
+    """The policy's caps, lowered by any override in the request; an override may never raise a cap."""
+    caps = {"max_cost_per_task_usd": policy.max_cost_per_task_usd,
+            "max_tokens_per_task": policy.max_tokens_per_task,
+            "max_latency_per_call_s": policy.max_latency_per_call_s}
+    for key in OVERRIDE_KEYS:
+        raw = _client_value(metadata, request_kwargs or {}, key)
+        if raw is None:
+            continue
+        value = _number(raw, key)
+        limit = caps[key]
+        if limit is not None and value > limit:
+            raise InvalidRequestError(
+                f"metadata.{key}: {value:g} would raise the operator's cap of {limit:g}; a request may only "
+                f"lower its task's caps. Send a value <= {limit:g}, or ask the operator to raise "
+                f"slm_router.policy.{key}."
+            )
+        caps[key] = int(value) if key == "max_tokens_per_task" else value
+    return Caps(caps["max_cost_per_task_usd"], caps["max_tokens_per_task"], caps["max_latency_per_call_s"])

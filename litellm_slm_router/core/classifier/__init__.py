@@ -1,0 +1,101 @@
+"""Task complexity classifier: a deterministic, offline read of a chat request.
+
+``TaskComplexityClassifier().assess(messages)`` returns an :class:`Assessment`:
+
+- ``score`` in [0, 1] grows with how much a strong model is needed: a logistic function of the
+  features of the *newest user ask* (:mod:`.score`). An earlier user turn can raise it a little (a
+  follow-up inherits some of its topic); system prompts and assistant turns are not read, so a long
+  system prompt does not push every request up.
+- ``complexity`` is ``critical`` when the ask instructs an irreversible or high-stakes action
+  (:mod:`.critical`); a word problem's story ("her parents pay her $4 ... how much does she save?")
+  instructs nothing. Otherwise it is the score's band (:class:`ClassifierThresholds`).
+- ``signals`` name every feature that fired, so each assessment explains itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from litellm_slm_router.core.classifier.critical import CONFIRMATIONS, critical_actions
+from litellm_slm_router.core.classifier.score import need_logit
+from litellm_slm_router.core.classifier.text import ask_text, split_conversation, words
+from litellm_slm_router.core.levels import TaskComplexity
+
+__all__ = ["Assessment", "ClassifierThresholds", "TaskComplexityClassifier", "ask_text"]
+
+
+class Assessment(BaseModel):
+    """What the classifier found in one request."""
+
+    model_config = ConfigDict(frozen=True)
+
+    complexity: TaskComplexity
+    score: float = Field(ge=0.0, le=1.0)
+    signals: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    words: int = 0
+
+
+class ClassifierThresholds(BaseModel):
+    """Score bands: below ``moderate`` is simple, below ``complex`` is moderate, else complex."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    moderate: float = Field(default=0.25, gt=0.0, lt=1.0)
+    complex: float = Field(default=0.59, gt=0.0, lt=1.0)
+
+
+class TaskComplexityClassifier:
+    """Deterministic, offline classifier of how much model a chat request needs."""
+
+    def __init__(self, thresholds: ClassifierThresholds | None = None) -> None:
+        self.thresholds = thresholds or ClassifierThresholds()
+        if self.thresholds.moderate >= self.thresholds.complex:
+            raise ValueError(
+                "classifier thresholds: 'moderate' must be below 'complex' "
+                f"(got moderate={self.thresholds.moderate}, complex={self.thresholds.complex})"
+            )
+
+    def assess(self, messages: Sequence[Any] | str | None) -> Assessment:
+        """Assess a chat ``messages`` list (or a bare prompt string)."""
+        ask, previous, earlier_turns = split_conversation(messages)
+        lower = ask.lower()
+        ask_words = words(lower)
+        word_set = frozenset(ask_words)
+        signals: list[str] = []
+        needs: list[str] = []
+        z = need_logit(ask, lower, ask_words, word_set, signals, needs)
+        if previous:
+            previous_lower = previous.lower()
+            previous_words = words(previous_lower)
+            previous_z = need_logit(previous, previous_lower, previous_words, frozenset(previous_words), [], [])
+            if previous_z > z:
+                z += 0.4 * (previous_z - z)
+                signals.append(f"context:earlier_turns={earlier_turns}")
+        score = 1.0 / (1.0 + math.exp(-z))
+
+        actions = critical_actions(ask, lower, word_set)
+        if not actions and previous and len(ask_words) <= 8 and word_set & CONFIRMATIONS:
+            previous_lower = previous.lower()
+            if critical_actions(previous, previous_lower, frozenset(words(previous_lower))):
+                actions = ["confirms_previous_critical_ask"]
+        if actions:
+            signals.extend(f"critical:{a}" for a in actions)
+            if "reasoning" not in needs:
+                needs.append("reasoning")
+            return Assessment(complexity=TaskComplexity.CRITICAL, score=round(max(score, 0.9), 4),
+                              signals=tuple(signals), needs=tuple(needs), words=len(ask_words))
+        return Assessment(complexity=self.level_of(score), score=round(score, 4), signals=tuple(signals),
+                          needs=tuple(needs), words=len(ask_words))
+
+    def level_of(self, score: float) -> TaskComplexity:
+        """The level of a non-critical ask with this score (the score bands)."""
+        if score < self.thresholds.moderate:
+            return TaskComplexity.SIMPLE
+        if score < self.thresholds.complex:
+            return TaskComplexity.MODERATE
+        return TaskComplexity.COMPLEX

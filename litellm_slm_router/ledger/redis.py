@@ -1,0 +1,191 @@
+"""The Redis ledger: budgets shared by every proxy or process that points at the same Redis.
+
+Each operation is one Lua script, so a reservation is checked against the caps and recorded
+atomically whichever process makes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from typing import Any
+
+from litellm_slm_router.core.caps import Caps
+from litellm_slm_router.core.errors import LedgerUnavailableError
+from litellm_slm_router.ledger.base import DEFAULT_TTL_S, Ledger, Raw, to_nano
+
+__all__ = ["RedisLedger"]
+
+
+_SUM_LIVE = """
+local now = tonumber(ARGV[1])
+local rc, rt, n = 0, 0, 0
+local res = redis.call('HGETALL', KEYS[2])
+for i = 1, #res, 2 do
+  local c, t, exp = string.match(res[i + 1], '^(%d+) (%d+) (%d+)$')
+  if tonumber(exp) <= now then
+    redis.call('HDEL', KEYS[2], res[i])
+  else
+    rc = rc + tonumber(c); rt = rt + tonumber(t); n = n + 1
+  end
+end
+local s = redis.call('HMGET', KEYS[1], 'cost', 'tokens', 'calls')
+local sc, st, calls = tonumber(s[1] or '0'), tonumber(s[2] or '0'), tonumber(s[3] or '0')
+"""
+
+_SNAPSHOT_LUA = _SUM_LIVE + "return {sc, rc, st, rt, calls, n}"
+
+# KEYS: spent hash, reservations hash. ARGV: now_ms, rid, cost, tokens, cap_cost (-1: none),
+# cap_tokens (-1: none), lease_ms, ttl_s.
+_RESERVE_LUA = _SUM_LIVE + """
+local cost, tok = tonumber(ARGV[3]), tonumber(ARGV[4])
+local cc, ct = tonumber(ARGV[5]), tonumber(ARGV[6])
+if (cc >= 0 and sc + rc + cost > cc) or (ct >= 0 and st + rt + tok > ct) then
+  return {0, sc, rc, st, rt, calls, n}
+end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3] .. ' ' .. ARGV[4] .. ' ' .. string.format('%.0f', now + tonumber(ARGV[7])))
+redis.call('HSETNX', KEYS[1], 'cost', 0)
+redis.call('EXPIRE', KEYS[1], ARGV[8])
+redis.call('EXPIRE', KEYS[2], ARGV[8])
+return {1, sc, rc + cost, st, rt + tok, calls, n + 1}
+"""
+
+# KEYS: spent hash, reservations hash, settled set. ARGV: rid, cost, tokens, ttl_s.
+_SETTLE_LUA = """
+redis.call('HDEL', KEYS[2], ARGV[1])
+if redis.call('SADD', KEYS[3], ARGV[1]) == 1 then
+  redis.call('HINCRBY', KEYS[1], 'cost', ARGV[2])
+  redis.call('HINCRBY', KEYS[1], 'tokens', ARGV[3])
+  redis.call('HINCRBY', KEYS[1], 'calls', 1)
+end
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('EXPIRE', KEYS[3], ARGV[4])
+return 1
+"""
+
+
+class RedisLedger(Ledger):
+    """Ledger in Redis, shared by every process that points at the same server.
+
+    Connection settings are LiteLLM's: ``url`` or ``host``/``port``/``password`` (and any other
+    keyword LiteLLM's Redis helper accepts), else the ``REDIS_URL`` / ``REDIS_HOST`` /
+    ``REDIS_PORT`` / ``REDIS_PASSWORD`` environment variables, through LiteLLM's own Redis client
+    factory.
+    """
+
+    def __init__(self, caps: Caps | None = None, ttl_s: int = DEFAULT_TTL_S, *, prefix: str = "slm",
+                 socket_timeout: float = 1.0, **redis_kwargs: Any) -> None:
+        super().__init__(caps, ttl_s)
+        from litellm._redis import get_redis_client
+
+        self.prefix = prefix
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        # Fail fast: an unreachable ledger is a decision (fail_closed / fail_open), not a wait.
+        self._redis_kwargs = {"socket_timeout": socket_timeout, "socket_connect_timeout": socket_timeout,
+                              "retry": Retry(NoBackoff(), 0),
+                              **{k: v for k, v in redis_kwargs.items() if v is not None}}
+        self._client = get_redis_client(**self._redis_kwargs)
+        self._scripts = self._register(self._client)
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, dict[str, Any]]] = (
+            weakref.WeakKeyDictionary())
+
+    @staticmethod
+    def _register(client: Any) -> dict[str, Any]:
+        return {"snapshot": client.register_script(_SNAPSHOT_LUA),
+                "reserve": client.register_script(_RESERVE_LUA),
+                "settle": client.register_script(_SETTLE_LUA)}
+
+    def describe(self) -> str:
+        where = self._redis_kwargs.get("url") or (
+            f"{self._redis_kwargs.get('host', 'localhost')}:{self._redis_kwargs.get('port', 6379)}")
+        return f"Redis at {where}"
+
+    def _keys(self, key: str) -> tuple[str, str, str]:
+        base = f"{self.prefix}:{{{key}}}"
+        return f"{base}:s", f"{base}:r", f"{base}:d"
+
+    def _async_scripts(self) -> tuple[Any, dict[str, Any]]:
+        from litellm._redis import get_redis_async_client
+
+        loop = asyncio.get_running_loop()
+        entry = self._async.get(loop)
+        if entry is None:
+            client = get_redis_async_client(**self._redis_kwargs)
+            entry = (client, self._register(client))
+            self._async[loop] = entry
+        return entry
+
+    def _unavailable(self, exc: Exception) -> LedgerUnavailableError:
+        return LedgerUnavailableError(f"budget ledger unavailable ({self.describe()}): {exc.__class__.__name__}: {exc}")
+
+    @staticmethod
+    def _now_ms() -> int:
+        return int(time.time() * 1000)
+
+    # sync
+    def _call(self, name: str, keys: tuple[str, ...], args: list[Any]) -> Any:
+        import redis
+
+        try:
+            return self._scripts[name](keys=list(keys), args=args)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            raise self._unavailable(exc) from exc
+
+    async def _acall(self, name: str, keys: tuple[str, ...], args: list[Any]) -> Any:
+        import redis
+
+        try:
+            _, scripts = self._async_scripts()
+            return await scripts[name](keys=list(keys), args=args)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            raise self._unavailable(exc) from exc
+
+    def _reserve_args(self, rid: str, cost: int, tokens: int, caps: Caps, lease_s: float) -> list[Any]:
+        return [self._now_ms(), rid, cost, tokens, -1 if caps.cost_usd is None else to_nano(caps.cost_usd),
+                -1 if caps.tokens is None else caps.tokens, int(lease_s * 1000), self.ttl_s]
+
+    def _raw(self, key: str) -> Raw:
+        s, r, _ = self._keys(key)
+        return Raw(*(int(x) for x in self._call("snapshot", (s, r), [self._now_ms()])))
+
+    async def _araw(self, key: str) -> Raw:
+        s, r, _ = self._keys(key)
+        return Raw(*(int(x) for x in await self._acall("snapshot", (s, r), [self._now_ms()])))
+
+    def _reserve(self, key: str, rid: str, cost: int, tokens: int, caps: Caps, lease_s: float) -> tuple[bool, Raw]:
+        s, r, _ = self._keys(key)
+        out = [int(x) for x in self._call("reserve", (s, r), self._reserve_args(rid, cost, tokens, caps, lease_s))]
+        return out[0] == 1, Raw(*out[1:])
+
+    async def _areserve(self, key: str, rid: str, cost: int, tokens: int, caps: Caps,
+                        lease_s: float) -> tuple[bool, Raw]:
+        s, r, _ = self._keys(key)
+        out = [int(x) for x in await self._acall("reserve", (s, r),
+                                                  self._reserve_args(rid, cost, tokens, caps, lease_s))]
+        return out[0] == 1, Raw(*out[1:])
+
+    def _settle(self, key: str, rid: str, cost: int, tokens: int) -> None:
+        self._call("settle", self._keys(key), [rid, cost, tokens, self.ttl_s])
+
+    async def _asettle(self, key: str, rid: str, cost: int, tokens: int) -> None:
+        await self._acall("settle", self._keys(key), [rid, cost, tokens, self.ttl_s])
+
+    def _release(self, key: str, rid: str) -> None:
+        import redis
+
+        try:
+            self._client.hdel(self._keys(key)[1], rid)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            raise self._unavailable(exc) from exc
+
+    async def _arelease(self, key: str, rid: str) -> None:
+        import redis
+
+        try:
+            client, _ = self._async_scripts()
+            await client.hdel(self._keys(key)[1], rid)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            raise self._unavailable(exc) from exc
