@@ -72,12 +72,14 @@ def select(
     bounds = prompt_token_bounds or {}
     needed_output = requested_max_tokens or pol.min_output_tokens
 
-    verdicts: list[CandidateVerdict] = []
-    eligible: list[int] = []  # indexes into candidates / verdicts
+    # One row per candidate: (reason it is excluded or "", latency, output tokens, projected cost).
+    rows: list[tuple[str, float, int, float]] = []
+    eligible: list[tuple[tuple, int]] = []  # (rank key, index into candidates / rows)
     forced: list[int] = []  # zero-cost local candidates held back only by their capability
-    budget_blocked = False
-    for opt in candidates:
-        latency = (observed_latency or {}).get(opt.deployment_id, opt.avg_latency_s)
+    budget_blocked = any_local = False
+    for index, opt in enumerate(candidates):
+        any_local = any_local or opt.is_local
+        latency = observed_latency.get(opt.deployment_id, opt.avg_latency_s) if observed_latency else opt.avg_latency_s
         bound = bounds.get(opt.deployment_id, prompt_tokens if prompt_token_bound is None else prompt_token_bound)
         output, cost, over_budget = output_allowance(
             bound, requested_max_tokens, opt.input_cost_per_token, opt.output_cost_per_token, opt.max_context,
@@ -96,30 +98,33 @@ def select(
         else:
             reason = capability
         if not reason:
-            eligible.append(len(verdicts))
+            eligible.append((_rank_key(opt, latency, cost, pol), index))
         elif reason == capability and opt.is_local and cost == 0.0:
-            forced.append(len(verdicts))
-        verdicts.append(CandidateVerdict(opt, False, reason, latency, output, cost))
+            forced.append(index)
+        rows.append((reason, latency, output, cost))
 
     if eligible:
-        eligible.sort(key=lambda i: _rank_key(candidates[i], verdicts[i], pol))
-        chosen = eligible[0]
-        reason = _chosen_reason(need, candidates[chosen], any(o.is_local for o in candidates))
-        for position, index in enumerate(eligible[1:], start=2):
-            verdicts[index] = verdicts[index]._replace(eligible=True, reason=f"eligible, ranked {position}")
+        eligible.sort()
+        chosen = eligible[0][1]
+        reason = _chosen_reason(need, candidates[chosen], any_local)
+        verdict_reasons = {index: f"eligible, ranked {position}" for position, (_, index) in enumerate(eligible, 1)}
+        verdict_reasons[chosen] = "selected"
     elif forced and budget_blocked and (need is not TaskComplexity.CRITICAL
                                         or pol.critical_over_budget == "force_local"):
         # The seed's behaviour: when the budget rules out every capable deployment, run locally.
         forced.sort(key=lambda i: _forced_key(candidates[i], pol))
         chosen = forced[0]
         reason = FORCED_LOCAL
+        verdict_reasons = {chosen: FORCED_LOCAL}
     else:
-        raise NoCapableDeploymentError(model_group, need.value, tuple(verdicts),
+        verdicts = tuple(CandidateVerdict(opt, False, *row) for opt, row in zip(candidates, rows, strict=True))
+        raise NoCapableDeploymentError(model_group, need.value, verdicts,
                                        _refusal_hint(candidates, pol, budget_blocked, bool(forced)))
-    verdicts[chosen] = verdicts[chosen]._replace(
-        eligible=True, reason=FORCED_LOCAL if reason == FORCED_LOCAL else "selected")
+    verdicts = tuple(
+        CandidateVerdict(opt, index in verdict_reasons, verdict_reasons.get(index, row[0]), *row[1:])
+        for index, (opt, row) in enumerate(zip(candidates, rows, strict=True)))
     selected = verdicts[chosen]
-    return RoutingDecision.model_construct(
+    return RoutingDecision(
         timestamp=timestamp, task_id=task_id, call_id=call_id, model_group=model_group,
         input_digest=input_digest, input=input, complexity=need, score=assessment.score,
         signals=assessment.signals, needs=assessment.needs, policy=view.as_dict, policy_digest=view.digest,
@@ -142,15 +147,15 @@ def _capability_gap(opt: ModelOption, need: TaskComplexity, needs: Sequence[str]
     return ""
 
 
-def _rank_key(opt: ModelOption, verdict: CandidateVerdict, pol: RoutingPolicy) -> tuple:
+def _rank_key(opt: ModelOption, latency: float, cost: float, pol: RoutingPolicy) -> tuple:
     """Local first (with prefer_local), the policy's preferred model, then smallest, cheapest, fastest."""
     preferred = pol.local_model if opt.is_local else pol.cloud_model
     return (
         0 if (opt.is_local or not pol.prefer_local) else 1,
         0 if preferred and opt.matches(preferred) else 1,
         math.inf if opt.size_b is None else opt.size_b,
-        verdict.projected_cost_usd,
-        verdict.latency_s,
+        cost,
+        latency,
         opt.deployment_id,
     )
 

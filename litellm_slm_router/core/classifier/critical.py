@@ -23,6 +23,10 @@ _SECRET = re.compile(
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----|\b(?:password|passwd|pwd|api[_-]?key|secret|token)\s*[:=]\s*\S{6,}",
     re.I,
 )
+# The secret pattern is slow on a long text (a case-insensitive alternation), so it runs only on an ask
+# that has what every match needs: a secret-like word, or a key prefix (see _may_hold_key).
+_SECRET_WORDS = frozenset({"password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "api-key",
+                           "secret_key", "access_key", "auth_token"})
 _SENTENCES_KEPT = re.compile(r"([.!?;:]+(?:\s|$)|[\n。！？；]+)")
 _CJK_SENTENCES = re.compile(r"[。！!\n]+")
 _URGENT = frozenset({"please", "now", "asap", "immediately", "pls"})
@@ -43,10 +47,20 @@ _KIND_VERBS = {kind: frozenset(v for v, kinds in risk_words.RISK_VERBS.items() i
                for kind in risk_words.RISK_OBJECTS}
 
 
+def _may_hold_key(raw: str) -> bool:
+    """Whether ``raw`` has one of the key prefixes of ``_SECRET`` (sk-, xox, -----BEGIN, gh?_, AKIA).
+
+    Each prefix holds a "-", a "_" or a "K"; a one-character test is several times cheaper than a
+    longer substring's on a long ask, so it comes first.
+    """
+    return (("-" in raw and ("sk-" in raw or "xox" in raw or "-----BEGIN" in raw))
+            or ("_" in raw and "gh" in raw) or ("K" in raw and "AKIA" in raw))
+
+
 def critical_actions(raw: str, lower: str, word_set: frozenset[str]) -> list[str]:
     """Irreversible or high-stakes actions the ask instructs, as ``kind(object)`` strings."""
     found: list[str] = []
-    if _SECRET.search(raw):
+    if (word_set & _SECRET_WORDS or _may_hold_key(raw)) and _SECRET.search(raw):
         found.append("secret(in_prompt)")
     if not _worth_scanning(lower, word_set):
         if not lower.isascii():

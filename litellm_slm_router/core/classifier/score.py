@@ -65,7 +65,7 @@ def need_logit(
             if code_words or fenced or symbols else 0.0)
 
     # "Summarise this: <pasted text>": math and structure are read in the instruction, not the material.
-    material = MATERIAL.search(prose)
+    material = MATERIAL.search(prose) if ":" in prose or "\n\n" in prose else None  # else it cannot match
     if material and material.start() < len(prose) // 2:
         head_tokens = sentence_tokens(prose[: material.start()].lower())
         if head_tokens and (opening(head_tokens) in ("ask", "write", "topic") or risk_words.ARTEFACTS.intersection(
@@ -74,7 +74,7 @@ def need_logit(
             signals.append("material")
 
     # Math: every quantity and every operation cue is roughly one more step to get right.
-    numbers = len(NUMBER.findall(prose))
+    numbers = len(NUMBER.findall(prose)) if any(digit in prose for digit in "0123456789") else 0
     quantities = numbers + len(word_set & score_words.NUMBER_WORDS)
     math_words = len(word_set & score_words.MATH)
     operators = (len(_OPERATORS.findall(prose)) + ("=" in prose)) if numbers else 0
@@ -115,7 +115,7 @@ def need_logit(
         signals.append(f"analysis:{analytic}")
 
     # Structure: list items, several questions, step phrases, constraints.
-    items = len(_LIST_ITEM.findall(prose))
+    items = len(_LIST_ITEM.findall(prose)) if "\n" in prose else 0
     questions = prose.count("?")
     steps = _STEP_PHRASES.count(lower, word_set)
     constraints = len(word_set & score_words.CONSTRAINT)
