@@ -51,19 +51,28 @@ def deployments(failing_local_port: int | None = None) -> list[dict]:
 class RedisServer:
     """A real redis-server on a free loopback port, started for the tests and stopped after."""
 
-    def __init__(self) -> None:
+    def __init__(self, data_dir=None) -> None:
+        """``data_dir``: keep the data in an append-only file there (fsync on every write), so that the
+        server can be killed and started again with its data (:meth:`kill`, :meth:`start`)."""
         import shutil
+
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            raise RuntimeError("redis-server is not installed (apt-get install -y redis-server; .ci/run does this)")
+        self.port = free_port()
+        self.data_dir = data_dir
+        self.start()
+
+    def start(self) -> None:
         import subprocess
         import time
 
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is not installed (apt-get install -y redis-server; .ci/run does this)")
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        if self.data_dir is None:
+            args += ["--appendonly", "no"]
+        else:
+            args += ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.data_dir)]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -75,6 +84,11 @@ class RedisServer:
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def kill(self) -> None:
+        """An outage: SIGKILL, no goodbye."""
+        self.process.kill()
+        self.process.wait(timeout=5)
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -5,6 +5,12 @@
 Answers ``[NAME] ...`` with usage figures (streaming too), counts requests (``GET /stats``), and with
 ``--fail`` answers every chat request with HTTP 500; with ``--crash`` the process kills itself with
 SIGSEGV on its first chat request (as a llama.cpp build for the wrong CPU does in its first decode).
+
+``POST /control {"mode": M, "delay": S}`` switches how chat requests are answered from then on:
+``ok``; ``fail`` (HTTP 500); ``drop`` (the connection is closed without an answer); ``badjson`` (HTTP
+200 with a body that is not JSON); ``cut`` (a stream that stops after two chunks, connection closed);
+``nousage`` (a normal answer without ``usage``). ``stats["billed_tokens"]`` sums the prompt and
+completion tokens of every answer the upstream produced (what a provider would bill).
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ COMPLETION_TOKENS = 12
 
 
 def build_app(name: str, fail: bool, delay: float, crash: bool = False) -> web.Application:
-    stats: dict = {"requests": 0, "max_tokens": [], "paths": []}
+    stats: dict = {"requests": 0, "max_tokens": [], "paths": [], "billed_prompt": 0, "billed_completion": 0}
+    control: dict = {"mode": "fail" if fail else "ok", "delay": delay}
 
     @web.middleware
     async def count_every_request(request: web.Request, handler):
@@ -69,10 +76,16 @@ def build_app(name: str, fail: bool, delay: float, crash: bool = False) -> web.A
             os.kill(os.getpid(), signal.SIGSEGV)
         body = await request.json()
         stats["max_tokens"].append(body.get("max_tokens") or body.get("max_completion_tokens"))
-        if delay:
-            await asyncio.sleep(delay)
-        if fail:
+        mode = control["mode"]
+        if control["delay"]:
+            await asyncio.sleep(control["delay"])
+        if mode == "fail":
             return web.json_response({"error": {"message": f"{name} is down", "type": "server_error"}}, status=500)
+        if mode == "drop":
+            request.transport.abort()
+            return web.Response()
+        if mode == "badjson":
+            return web.Response(text="{this is not json", content_type="application/json")
         text = " ".join(str(m.get("content")) for m in body.get("messages", []))
         prompt_tokens = max(1, len(text) // 4)
         limit = body.get("max_tokens") or body.get("max_completion_tokens") or COMPLETION_TOKENS
@@ -81,13 +94,15 @@ def build_app(name: str, fail: bool, delay: float, crash: bool = False) -> web.A
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                  "total_tokens": prompt_tokens + completion_tokens}
         cid, created, model = f"chatcmpl-{uuid.uuid4().hex[:12]}", int(time.time()), body.get("model", name)
+        stats["billed_prompt"] += prompt_tokens
+        stats["billed_completion"] += completion_tokens
         if not body.get("stream"):
-            return web.json_response({
-                "id": cid, "object": "chat.completion", "created": created, "model": model,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                             "finish_reason": "stop"}],
-                "usage": usage,
-            })
+            answer = {"id": cid, "object": "chat.completion", "created": created, "model": model,
+                      "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                                   "finish_reason": "stop"}]}
+            if mode != "nousage":
+                answer["usage"] = usage
+            return web.json_response(answer)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         words = content.split(" ")
@@ -96,8 +111,14 @@ def build_app(name: str, fail: bool, delay: float, crash: bool = False) -> web.A
                      "choices": [{"index": 0, "delta": {"content": word + (" " if i < len(words) - 1 else "")},
                                   "finish_reason": None}]}
             await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            if mode == "cut" and i == 1:
+                await asyncio.sleep(0.05)
+                request.transport.abort()
+                return response
         final = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
-                 "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": usage}
+                 "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        if mode != "nousage":
+            final["usage"] = usage
         await response.write(f"data: {json.dumps(final)}\n\n".encode())
         await response.write(b"data: [DONE]\n\n")
         return response
@@ -108,6 +129,10 @@ def build_app(name: str, fail: bool, delay: float, crash: bool = False) -> web.A
     async def get_stats(request: web.Request) -> web.Response:
         return web.json_response(stats)
 
+    async def set_control(request: web.Request) -> web.Response:
+        control.update(await request.json())
+        return web.json_response(control)
+
     app = web.Application(middlewares=[count_every_request])
     app.router.add_post("/v1/responses", responses)
     app.router.add_post("/responses", responses)
@@ -117,6 +142,7 @@ def build_app(name: str, fail: bool, delay: float, crash: bool = False) -> web.A
     app.router.add_post("/chat/completions", chat)
     app.router.add_get("/v1/models", models)
     app.router.add_get("/stats", get_stats)
+    app.router.add_post("/control", set_control)
     return app
 
 

@@ -33,13 +33,17 @@ _SYNC_RESERVATIONS: contextvars.ContextVar[list[dict] | None] = contextvars.Cont
 
 
 def sync_healthy_deployments(router: litellm.Router, model: str, messages: Any, input: Any,
-                             request_kwargs: dict) -> list[dict] | dict:
-    """The sync twin of ``Router.async_get_healthy_deployments`` (cooldown and pause filters)."""
+                             request_kwargs: dict, specific_deployment: bool = False) -> list[dict] | dict:
+    """The sync twin of ``Router.async_get_healthy_deployments`` (cooldown and pause filters).
+
+    Like it, returns one deployment (a dict) when ``model`` names one deployment.
+    """
     from litellm.router_utils.cooldown_handlers import _get_cooldown_deployments
     from litellm.types.router import RouterRateLimitError
 
     model, healthy = router._common_checks_available_deployment(
-        model=model, messages=messages, input=input, specific_deployment=False, request_kwargs=request_kwargs,
+        model=model, messages=messages, input=input, specific_deployment=specific_deployment,
+        request_kwargs=request_kwargs,
     )
     if isinstance(healthy, dict):
         return healthy

@@ -156,15 +156,18 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
     ) -> dict:
         request_kwargs = request_kwargs if request_kwargs is not None else {}
         self._ensure_attached()
-        if model not in self.model_groups or specific_deployment:
+        if not self.may_manage(model):
             return await self._litellm_async(model=model, messages=messages, input=input,
                                               specific_deployment=specific_deployment, request_kwargs=request_kwargs)
-        healthy = await self.router.async_get_healthy_deployments(
+        resolved = await self.router.async_get_healthy_deployments(
             model=model, request_kwargs=request_kwargs, messages=messages, input=input,
             specific_deployment=specific_deployment,
         )
-        if isinstance(healthy, dict):
-            return healthy
+        group, healthy = self._managed(model, resolved)
+        if group is None:
+            return await self._litellm_async(model=model, messages=messages, input=input,
+                                              specific_deployment=specific_deployment, request_kwargs=request_kwargs)
+        model = group
         await self.settlement.arelease_failed_attempt(request_kwargs)
         try:
             plan = self._plan(model, healthy, messages if messages is not None else input, request_kwargs)
@@ -187,12 +190,16 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
     ) -> dict:
         request_kwargs = request_kwargs if request_kwargs is not None else {}
         self._ensure_attached()
-        if model not in self.model_groups or specific_deployment:
+        if not self.may_manage(model):
             return self._litellm_sync(model=model, messages=messages, input=input,
                                       specific_deployment=specific_deployment, request_kwargs=request_kwargs)
-        healthy = litellm_internals.sync_healthy_deployments(self.router, model, messages, input, request_kwargs)
-        if isinstance(healthy, dict):
-            return healthy
+        resolved = litellm_internals.sync_healthy_deployments(self.router, model, messages, input, request_kwargs,
+                                                              specific_deployment=bool(specific_deployment))
+        group, healthy = self._managed(model, resolved)
+        if group is None:
+            return self._litellm_sync(model=model, messages=messages, input=input,
+                                      specific_deployment=specific_deployment, request_kwargs=request_kwargs)
+        model = group
         self.settlement.release_failed_attempt(request_kwargs)
         try:
             plan = self._plan(model, healthy, messages if messages is not None else input, request_kwargs)
@@ -201,6 +208,45 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             self.log_refusal(model, request_kwargs, exc)
             raise
         return self._record(plan, decision, reservation_id, snapshot)
+
+    # ------------------------------------------------------------------ which requests are managed
+
+    def may_manage(self, model: Any) -> bool:
+        """Whether a request for ``model`` can reach a managed deployment: by the group's name, an alias of
+        it, a deployment's ``model_info.id`` or LiteLLM model name, or a default fallback for an unknown
+        name (every form LiteLLM resolves). A name that is an unmanaged group's is not."""
+        if not isinstance(model, str):
+            return False
+        if model in self.model_groups:
+            return True
+        if model in self.router.model_names:
+            return False
+        alias = (self.router.model_group_alias or {}).get(model)
+        if alias is not None:
+            return (alias if isinstance(alias, str) else alias.get("model")) in self.model_groups
+        if any(model in (o.deployment_id, o.model) for o in self.catalogue.by_id.values()
+               if o.model_group in self.model_groups):
+            return True
+        if any(model in (o.deployment_id, o.model) for o in self.catalogue.by_id.values()):
+            return False  # an unmanaged deployment
+        defaults = [group for f in (self.router.fallbacks or []) if isinstance(f, dict) for group in f.get("*", [])]
+        return any(group in self.model_groups for group in defaults)  # an unknown name falls back to them
+
+    def _managed(self, model: str, resolved: list[dict] | dict) -> tuple[str | None, list[dict]]:
+        """The managed group of the deployments LiteLLM resolved ``model`` to, and those deployments.
+
+        A request that names one deployment (by id or LiteLLM model name) is routed, budgeted and
+        recorded as a request to its group, with that deployment as its only candidate.
+        """
+        deployments = [resolved] if isinstance(resolved, dict) else list(resolved)
+        groups = {d.get("model_name") for d in deployments}
+        managed = groups & self.model_groups
+        if not managed:
+            return None, deployments
+        if model in self.model_groups:
+            return model, deployments
+        group = sorted(managed)[0]
+        return group, [d for d in deployments if d.get("model_name") == group]
 
     # ------------------------------------------------------------------ 1-3: the request, read once
 
