@@ -184,7 +184,7 @@ class SLMRouterProxy(CustomLogger):
 
     async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
         strategy = self.ensure_installed()
-        if strategy is None or not strategy.may_manage(data.get("model")):
+        if strategy is None or strategy.managed_group(data.get("model")) is None:
             return data
         try:
             try:
@@ -263,7 +263,7 @@ class SLMRouterProxy(CustomLogger):
         # 429 carries Retry-After), while a task that has spent its cap is refused here at once.
         exhausted_cost = caps.cost_usd is not None and caps.cost_usd - snapshot.spent_usd <= 0 and not any(
             o.is_local and not o.input_cost_per_token and not o.output_cost_per_token
-            for o in strategy.catalogue.by_id.values() if o.model_group in strategy.model_groups)
+            for o in strategy.catalogue.groups.get(str(strategy.managed_group(data.get("model"))), []))
         exhausted_tokens = caps.tokens is not None and (
             caps.tokens - snapshot.spent_tokens < strategy.policy.min_output_tokens)
         if exhausted_cost or exhausted_tokens:

@@ -53,6 +53,7 @@ class Plan:
     requested: int | None  # the output bound the client asked for
     choices: int  # n: every choice is billed
     call_id: str | None
+    input_digest: str  # of what the request routes on (recorded instead of the text)
 
     def bound_for(self, deployment_id: str) -> int:
         return (self.prompt_bounds or {}).get(deployment_id, self.prompt_bound)

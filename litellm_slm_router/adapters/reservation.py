@@ -21,7 +21,7 @@ from litellm_slm_router.adapters.refusals import exceeded
 from litellm_slm_router.adapters.request import Plan
 from litellm_slm_router.core.budget import Budget
 from litellm_slm_router.core.caps import Caps
-from litellm_slm_router.core.decision import RoutingDecision, input_digest
+from litellm_slm_router.core.decision import RoutingDecision
 from litellm_slm_router.core.errors import BudgetExceededError, LedgerUnavailableError, NoCapableDeploymentError
 from litellm_slm_router.core.latency import ObservedLatency
 from litellm_slm_router.core.options import ModelOption
@@ -141,7 +141,7 @@ class Reserver:
             latency_cap_s=plan.caps.latency_s,
             task_id=plan.task.task_id,
             call_id=plan.call_id,
-            input_digest=input_digest(plan.prompt),
+            input_digest=plan.input_digest,
             input=plan.prompt if self.record_inputs else None,
             timestamp=time.time(),
         )

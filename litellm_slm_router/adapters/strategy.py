@@ -48,7 +48,7 @@ from litellm_slm_router.adapters.settlement import Settlement
 from litellm_slm_router.adapters.tokens import prompt_bound
 from litellm_slm_router.core.caps import Caps, effective_caps, min_complexity, requested_output, resolve_task
 from litellm_slm_router.core.classifier import Assessment, TaskComplexityClassifier
-from litellm_slm_router.core.decision import Refusal, RoutingDecision
+from litellm_slm_router.core.decision import Refusal, RoutingDecision, input_digest
 from litellm_slm_router.core.errors import ConfigError, SLMRouterError
 from litellm_slm_router.core.latency import ObservedLatency
 from litellm_slm_router.core.levels import TaskComplexity
@@ -80,7 +80,6 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         self.policy = policy or RoutingPolicy()
         self.classifier = classifier or TaskComplexityClassifier()
         self.log = decision_log if decision_log is not None else DecisionLog()
-        self.record_inputs = record_inputs
         self.uid = uuid.uuid4().hex
         self.ledger = ledger if ledger is not None else InProcessLedger()
         self.default_caps = Caps(self.policy.max_cost_per_task_usd, self.policy.max_tokens_per_task,
@@ -89,8 +88,6 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         if on_ledger_unavailable not in ("fail_closed", "fail_open"):
             raise ConfigError(f"slm_router.ledger.on_unavailable: expected fail_closed or fail_open, got "
                               f"{on_ledger_unavailable!r}")
-        self.on_ledger_unavailable = on_ledger_unavailable
-        self.reservation_lease_s = reservation_lease_s
         # Set by the proxy handler: a managed-group request must carry this mark of its pre-call check.
         self.admission_token: str | None = None
         self.observed_latency = ObservedLatency()
@@ -156,7 +153,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
     ) -> dict:
         request_kwargs = request_kwargs if request_kwargs is not None else {}
         self._ensure_attached()
-        if not self.may_manage(model):
+        if self.managed_group(model) is None:
             return await self._litellm_async(model=model, messages=messages, input=input,
                                               specific_deployment=specific_deployment, request_kwargs=request_kwargs)
         resolved = await self.router.async_get_healthy_deployments(
@@ -190,7 +187,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
     ) -> dict:
         request_kwargs = request_kwargs if request_kwargs is not None else {}
         self._ensure_attached()
-        if not self.may_manage(model):
+        if self.managed_group(model) is None:
             return self._litellm_sync(model=model, messages=messages, input=input,
                                       specific_deployment=specific_deployment, request_kwargs=request_kwargs)
         resolved = litellm_internals.sync_healthy_deployments(self.router, model, messages, input, request_kwargs,
@@ -211,26 +208,25 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
 
     # ------------------------------------------------------------------ which requests are managed
 
-    def may_manage(self, model: Any) -> bool:
-        """Whether a request for ``model`` can reach a managed deployment: by the group's name, an alias of
+    def managed_group(self, model: Any) -> str | None:
+        """The managed group a request for ``model`` can reach, or None: by the group's name, an alias of
         it, a deployment's ``model_info.id`` or LiteLLM model name, or a default fallback for an unknown
-        name (every form LiteLLM resolves). A name that is an unmanaged group's is not."""
+        name (every form LiteLLM resolves). A name that is an unmanaged group's reaches none."""
         if not isinstance(model, str):
-            return False
+            return None
         if model in self.model_groups:
-            return True
+            return model
         if model in self.router.model_names:
-            return False
+            return None
         alias = (self.router.model_group_alias or {}).get(model)
         if alias is not None:
-            return (alias if isinstance(alias, str) else alias.get("model")) in self.model_groups
-        if any(model in (o.deployment_id, o.model) for o in self.catalogue.by_id.values()
-               if o.model_group in self.model_groups):
-            return True
-        if any(model in (o.deployment_id, o.model) for o in self.catalogue.by_id.values()):
-            return False  # an unmanaged deployment
+            group = alias if isinstance(alias, str) else alias.get("model")
+            return group if group in self.model_groups else None
+        named = sorted({o.model_group for o in self.catalogue.by_id.values() if model in (o.deployment_id, o.model)})
+        if named:
+            return next((group for group in named if group in self.model_groups), None)
         defaults = [group for f in (self.router.fallbacks or []) if isinstance(f, dict) for group in f.get("*", [])]
-        return any(group in self.model_groups for group in defaults)  # an unknown name falls back to them
+        return next((group for group in defaults if group in self.model_groups), None)  # an unknown name
 
     def _managed(self, model: str, resolved: list[dict] | dict) -> tuple[str | None, list[dict]]:
         """The managed group of the deployments LiteLLM resolved ``model`` to, and those deployments.
@@ -265,7 +261,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             model_group=model_group, prompt=prompt, metadata=metadata, request_kwargs=request_kwargs, task=task,
             caps=caps, options=options, by_id=by_id, assessment=assessment, prompt_tokens=prompt_tokens,
             prompt_bound=bound, prompt_bounds=bounds, requested=requested, choices=choices,
-            call_id=request_id(request_kwargs),
+            call_id=request_id(request_kwargs), input_digest=input_digest(prompt),
         )
 
     def _candidates(self, healthy: Sequence[dict], failed: set[str]) -> tuple[list[ModelOption], dict[str, dict]]:
