@@ -23,9 +23,9 @@ CRITICAL = [{"role": "user", "content": "Delete all customer records older than 
 HARD = [{"role": "user", "content": "Prove rigorously that there are infinitely many primes."}]
 
 
-def control(port: int, mode: str = "ok", delay: float = 0.0) -> None:
+def control(port: int, mode: str = "ok", delay: float = 0.0, times: int | None = None) -> None:
     request = urllib.request.Request(f"http://127.0.0.1:{port}/control", method="POST",
-                                     data=json.dumps({"mode": mode, "delay": delay}).encode(),
+                                     data=json.dumps({"mode": mode, "delay": delay, "times": times}).encode(),
                                      headers={"content-type": "application/json"})
     urllib.request.urlopen(request, timeout=5).read()
 
@@ -37,6 +37,14 @@ def snapshot(redis_port: int, task: str):
         keys = redis.Redis(host="127.0.0.1", port=redis_port).keys(f"slm:{{*/{task}}}:r")
     assert len(keys) == 1, keys
     return RedisLedger(host="127.0.0.1", port=redis_port).snapshot(keys[0].decode()[5:-3])
+
+
+def logged(path, task: str) -> list:
+    """The decision-log lines of a task (each attempt's decision, with its outcome)."""
+    from litellm_slm_router.records.log import read_log
+
+    decisions, _, _ = read_log(path.read_text().splitlines())
+    return [d for d in decisions if d.task_id == task]
 
 
 def billed_usd(port: int) -> float:
@@ -52,9 +60,11 @@ def env(tmp_path_factory):
     config = proxy_config(local_port, cloud_port, ledger={
         "backend": "redis", "redis": {"host": "127.0.0.1", "port": server.port}})
     config["router_settings"] = {"num_retries": 2, "retry_after": 0, "allowed_fails": 1000}
+    config["slm_router"]["decision_log"] = str(tmp / "decisions.jsonl")
     proxy, port = start_proxy(tmp, config)
     c = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="sk-x", max_retries=0, timeout=60)
-    yield {"client": c, "redis": server, "local": local_port, "cloud": cloud_port, "tmp": tmp, "proxy": proxy}
+    yield {"client": c, "redis": server, "local": local_port, "cloud": cloud_port, "tmp": tmp, "proxy": proxy,
+           "log": tmp / "decisions.jsonl"}
     for process in (proxy, local, cloud):
         process.stop()
     server.stop()
@@ -88,6 +98,30 @@ def test_naming_a_deployment_instead_of_the_group_is_budgeted(env, model):
 # ---------------------------------------------------------------- 4. every reservation ends
 
 
+def test_litellms_own_validation_error_ends_the_reservation(env):
+    """A content part LiteLLM itself refuses after routing ("Invalid user message"): the attempt's
+    reservation is released, the client gets a 4xx and the task can go on."""
+    c = env["client"]
+    task = "litellm-validation"
+    headers = {"x-slm-task-id": task, "x-slm-max-cost-per-task-usd": "0.001"}
+    bad = [{"role": "user", "content": [{"type": "text", "text": "Delete all customer records in production."},
+                                        {"type": "bogus", "bogus": 1}]}]
+    for _ in range(3):
+        with pytest.raises(openai.APIStatusError) as info:
+            c.chat.completions.create(model="auto", messages=bad, max_tokens=50, extra_headers=headers)
+        assert 400 <= info.value.status_code < 500, info.value
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _reservations(env["redis"].port, task):
+        time.sleep(0.1)
+    assert not _reservations(env["redis"].port, task)
+    c.chat.completions.create(model="auto", messages=CRITICAL, max_tokens=50, extra_headers=headers)
+
+
+def _reservations(redis_port: int, task: str) -> int:
+    keys = redis.Redis(host="127.0.0.1", port=redis_port).keys(f"slm:{{*/{task}}}:r")
+    return sum(redis.Redis(host="127.0.0.1", port=redis_port).hlen(k) for k in keys)
+
+
 @pytest.mark.parametrize("mode", ["fail", "drop", "badjson"])
 def test_a_failed_call_ends_its_reservation(env, mode):
     c, cloud = env["client"], env["cloud"]
@@ -95,6 +129,7 @@ def test_a_failed_call_ends_its_reservation(env, mode):
     # One call's worst case (50 output tokens on the $10/M deployment) is over half the cap: a
     # reservation left behind blocks the next call.
     headers = {"x-slm-task-id": task, "x-slm-max-cost-per-task-usd": "0.001"}
+    before = stats(cloud)["requests"]
     control(cloud, mode)
     try:
         for _ in range(3):
@@ -103,18 +138,24 @@ def test_a_failed_call_ends_its_reservation(env, mode):
             assert info.value.status_code not in (429,), info.value
     finally:
         control(cloud, "ok")
+    attempts = stats(cloud)["requests"] - before
+    assert attempts == 9  # num_retries: 2
     state = snapshot(env["redis"].port, task)
     assert state.reservations == 0 and state.reserved_usd == 0
+    # One decision-log line per attempt, each with its outcome.
+    deadline = time.monotonic() + 5
+    while len(logged(env["log"], task)) < attempts and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [d.outcome for d in logged(env["log"], task)] == ["failed"] * attempts
     c.chat.completions.create(model="auto", messages=CRITICAL, max_tokens=50, extra_headers=headers)
     assert snapshot(env["redis"].port, task).calls == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 17 open: a stream cut by the upstream keeps its reservation until its lease lapses"))
 def test_a_cut_stream_ends_its_reservation_and_is_booked(env):
     c, cloud = env["client"], env["cloud"]
     task = "cut-stream"
     headers = {"x-slm-task-id": task, "x-slm-max-cost-per-task-usd": "0.001"}
+    before = billed_usd(cloud)
     control(cloud, "cut")
     try:
         with pytest.raises(Exception):  # noqa: B017 - the stream breaks, however the client reports it
@@ -128,14 +169,14 @@ def test_a_cut_stream_ends_its_reservation_and_is_booked(env):
         time.sleep(0.1)
     state = snapshot(env["redis"].port, task)
     assert state.reservations == 0
-    c.chat.completions.create(model="auto", messages=CRITICAL, max_tokens=50, extra_headers=headers)
+    # Settled at its reservation (the call's worst case), never below what the upstream billed.
+    assert state.calls == 1 and state.spent_usd >= billed_usd(cloud) - before > 0
+    c.chat.completions.create(model="auto", messages=CRITICAL, max_tokens=20, extra_headers=headers)
 
 
 # ---------------------------------------------------------------- 5. missing usage
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 17 open: LiteLLM fills a missing usage with zeros and the call is booked at $0"))
 def test_an_answer_without_usage_is_booked_from_its_text(env):
     c, cloud = env["client"], env["cloud"]
     task = "no-usage"
@@ -160,21 +201,39 @@ def test_one_timeout_does_not_pin_a_deployment_out(env):
     c, cloud = env["client"], env["cloud"]
     headers = {"x-slm-task-id": "slow-once", "x-slm-max-latency-per-call-s": "2"}
     control(cloud, "ok", delay=3)
+    answered = stats(cloud)["billed_completion"]
     try:
         with pytest.raises((openai.APITimeoutError, openai.APIStatusError)):
             c.chat.completions.create(model="auto", messages=CRITICAL, max_tokens=20, extra_headers=headers)
     finally:
         control(cloud, "ok")
+    deadline = time.monotonic() + 5  # the upstream still answers the abandoned call: let it, before going on
+    while stats(cloud)["billed_completion"] == answered and time.monotonic() < deadline:
+        time.sleep(0.1)
     raw = c.chat.completions.with_raw_response.create(model="auto", messages=CRITICAL, max_tokens=20,
                                                       extra_headers=headers)
+    assert raw.headers["x-slm-router-deployment"] == "openai/cloud-gpt-4o"
+
+
+def test_a_failed_attempts_time_is_not_booked_to_the_attempt_that_answered(env):
+    """The first attempt fails after 1.2 s, LiteLLM's retry answers at once: the deployment's latency is
+    the answering attempt's, so a call with a 1 s latency cap still goes to it afterwards."""
+    c, cloud = env["client"], env["cloud"]
+    headers = {"x-slm-task-id": "slow-attempt"}
+    control(cloud, "fail", delay=1.2, times=1)
+    raw = c.chat.completions.with_raw_response.create(model="auto", messages=CRITICAL, max_tokens=20,
+                                                      extra_headers=headers)
+    assert raw.headers["x-slm-router-deployment"] == "openai/cloud-gpt-4o"
+    assert stats(cloud)["paths"][-2:] == ["/v1/chat/completions"] * 2  # failed once, then answered
+    raw = c.chat.completions.with_raw_response.create(
+        model="auto", messages=CRITICAL, max_tokens=20,
+        extra_headers={**headers, "x-slm-max-latency-per-call-s": "1"})
     assert raw.headers["x-slm-router-deployment"] == "openai/cloud-gpt-4o"
 
 
 # ---------------------------------------------------------------- 6. Redis outage
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 17 open: settlements that fail while Redis is down are logged, not kept and replayed"))
 def test_settlements_survive_a_redis_outage(env):
     c, cloud, server = env["client"], env["cloud"], env["redis"]
     task = "outage"
@@ -219,20 +278,31 @@ def test_settlements_survive_a_redis_outage(env):
 
 
 async def test_many_concurrent_calls_do_not_exhaust_the_redis_pool(env):
-    """300 calls at once on one proxy (more than redis-py's default pool of 100 connections)."""
-    c = openai.AsyncOpenAI(base_url=env["client"].base_url, api_key="sk-x", max_retries=0, timeout=120,
-                           http_client=None)
-    control(env["local"], "ok", delay=0.5)
-    try:
-        results = await asyncio.gather(*[
-            c.chat.completions.create(model="auto", max_tokens=5,
-                                      messages=[{"role": "user", "content": f"capital of country number {i}?"}],
-                                      extra_headers={"x-slm-task-id": f"pool-{i % 7}"})
-            for i in range(300)], return_exceptions=True)
-    finally:
-        control(env["local"], "ok")
+    """300 calls at once on one proxy while Redis stalls for 0.9 s (``CLIENT PAUSE``): more calls wait for
+    a connection than redis-py's default pool of 100 holds. They wait for one instead of failing closed."""
+    c = openai.AsyncOpenAI(base_url=env["client"].base_url, api_key="sk-x", max_retries=0, timeout=120)
+    calls = [c.chat.completions.create(model="auto", max_tokens=5,
+                                       messages=[{"role": "user", "content": f"capital of country number {i}?"}],
+                                       extra_headers={"x-slm-task-id": f"pool-{i % 7}"})
+             for i in range(300)]
+    paused = redis.Redis(host="127.0.0.1", port=env["redis"].port)
+
+    paused.execute_command("CLIENT", "PAUSE", 900, "ALL")
+    results = await asyncio.gather(*calls, return_exceptions=True)
     failures = [f"{getattr(r, 'status_code', '')}: {str(r)[:160]}" for r in results if isinstance(r, Exception)]
     assert not failures, (len(failures), failures[:3])
+
+
+async def test_a_stalled_redis_makes_ledger_calls_wait_for_a_connection_instead_of_failing(env):
+    """300 reservations at once while Redis stalls for 0.5 s: with redis-py's default pool (100 connections,
+    none to wait for) 200 of them failed as if Redis were down. LiteLLM's blocking pool makes them wait."""
+    ledger = RedisLedger(host="127.0.0.1", port=env["redis"].port)
+    redis.Redis(host="127.0.0.1", port=env["redis"].port).execute_command("CLIENT", "PAUSE", 500, "ALL")
+    results = await asyncio.gather(*[ledger.areserve("pool-stall", f"r{i}", 0.0, 1, lease_s=60) for i in range(300)],
+                                   return_exceptions=True)
+    failed = [r for r in results if isinstance(r, Exception)]
+    assert not failed, (len(failed), failed[0])
+    assert ledger.snapshot("pool-stall").reservations == 300
 
 
 @pytest.mark.parametrize("model", ["smart", "cloud-big", "openai/gpt-4o", "no-such-model"])

@@ -9,7 +9,8 @@ SIGSEGV on its first chat request (as a llama.cpp build for the wrong CPU does i
 ``POST /control {"mode": M, "delay": S}`` switches how chat requests are answered from then on:
 ``ok``; ``fail`` (HTTP 500); ``drop`` (the connection is closed without an answer); ``badjson`` (HTTP
 200 with a body that is not JSON); ``cut`` (a stream that stops after two chunks, connection closed);
-``nousage`` (a normal answer without ``usage``). ``stats["billed_tokens"]`` sums the prompt and
+``nousage`` (a normal answer without ``usage``). With ``"times": N`` only the next N chat requests are
+answered so (and delayed); later ones are answered ``ok`` at once. ``stats["billed_tokens"]`` sums the prompt and
 completion tokens of every answer the upstream produced (what a provider would bill).
 """
 
@@ -76,9 +77,13 @@ def build_app(name: str, fail: bool, delay: float, crash: bool = False) -> web.A
             os.kill(os.getpid(), signal.SIGSEGV)
         body = await request.json()
         stats["max_tokens"].append(body.get("max_tokens") or body.get("max_completion_tokens"))
-        mode = control["mode"]
-        if control["delay"]:
-            await asyncio.sleep(control["delay"])
+        mode, delay = control["mode"], control["delay"]
+        if control.get("times") is not None:
+            control["times"] -= 1
+            if control["times"] <= 0:
+                control.update(mode="ok", delay=0.0, times=None)
+        if delay:
+            await asyncio.sleep(delay)
         if mode == "fail":
             return web.json_response({"error": {"message": f"{name} is down", "type": "server_error"}}, status=500)
         if mode == "drop":
@@ -130,7 +135,7 @@ def build_app(name: str, fail: bool, delay: float, crash: bool = False) -> web.A
         return web.json_response(stats)
 
     async def set_control(request: web.Request) -> web.Response:
-        control.update(await request.json())
+        control.update({"times": None, **await request.json()})
         return web.json_response(control)
 
     app = web.Application(middlewares=[count_every_request])

@@ -32,12 +32,14 @@ class ReservationOwner(Protocol):
 
     def observe_latency(self, deployment_id: str, seconds: float) -> None: ...
     def settlement_of(self, reservation: dict, response: Any) -> tuple[float, int, int, int] | None: ...
+    def booked(self, reservation: Mapping[str, Any], response: Any, cost: float | None, prompt: int,
+               completion: int) -> tuple[float, int, int, int]: ...
     def settle(self, reservation: Mapping[str, Any], cost: float, tokens: int, prompt_tokens: int = 0,
                completion_tokens: int = 0) -> None: ...
     async def asettle(self, reservation: Mapping[str, Any], cost: float, tokens: int, prompt_tokens: int = 0,
                       completion_tokens: int = 0) -> None: ...
-    def release(self, reservation: Mapping[str, Any]) -> None: ...
-    async def arelease(self, reservation: Mapping[str, Any]) -> None: ...
+    def end_failed(self, reservation: Mapping[str, Any]) -> None: ...
+    async def aend_failed(self, reservation: Mapping[str, Any]) -> None: ...
 
 
 def _metadata(kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -55,22 +57,19 @@ def _deployment_id(kwargs: Mapping[str, Any]) -> str:
     return str(info.get("id"))
 
 
-def _usage(kwargs: Mapping[str, Any], response_obj: Any) -> tuple[float | None, int, int, int]:
-    """(cost or None, total, prompt, completion tokens) of a finished call."""
+def _usage(kwargs: Mapping[str, Any], response_obj: Any) -> tuple[float | None, int, int]:
+    """(cost or None, prompt, completion tokens) of a finished call, as LiteLLM logged them."""
     slo = kwargs.get("standard_logging_object") or {}
     cost = kwargs.get("response_cost")
     if cost is None:
         cost = slo.get("response_cost")
     prompt = int(slo.get("prompt_tokens") or 0)
     completion = int(slo.get("completion_tokens") or 0)
-    total = int(slo.get("total_tokens") or 0)
-    if not total:
+    if not prompt and not completion:
         usage = getattr(response_obj, "usage", None)
-        if usage is not None:
-            prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
-            completion = int(getattr(usage, "completion_tokens", 0) or 0)
-            total = int(getattr(usage, "total_tokens", 0) or prompt + completion)
-    return (float(cost) if cost is not None else None), total, prompt, completion
+        prompt = int(getattr(usage, "prompt_tokens", None) or getattr(usage, "input_tokens", None) or 0)
+        completion = int(getattr(usage, "completion_tokens", None) or getattr(usage, "output_tokens", None) or 0)
+    return (float(cost) if cost is not None else None), prompt, completion
 
 
 class BookKeeper(CustomLogger):
@@ -92,11 +91,21 @@ class BookKeeper(CustomLogger):
         return self._strategies.get(str(reservation.get("strategy")))
 
     def _observe(self, kwargs: Mapping[str, Any], start_time: Any, end_time: Any) -> None:
+        """One latency sample of the deployment that answered: from the moment the strategy chose it (its
+        reservation was made) to the end of the call, so the time of a failed attempt before it, on
+        another deployment, is not booked to it. Failures, timeouts among them, are not samples: they
+        count towards LiteLLM's cooldown instead."""
+        reservation = _metadata(kwargs).get(RESERVATION_KEY)
+        owner = self._owner(reservation) if isinstance(reservation, dict) else None
         try:
+            if owner is not None:
+                end = end_time if isinstance(end_time, (int, float)) else end_time.timestamp()
+                owner.observe_latency(str(reservation["deployment_id"]), end - float(reservation["created"]))
+                return
             seconds = (end_time - start_time).total_seconds()
-        except Exception:
+        except (AttributeError, KeyError, TypeError, ValueError):
             return
-        deployment_id = _deployment_id(kwargs)
+        deployment_id = _deployment_id(kwargs)  # no reservation (the ledger was unreachable)
         for strategy in list(self._strategies.values()):
             if deployment_id in strategy.catalogue.by_id:
                 strategy.observe_latency(deployment_id, seconds)
@@ -109,24 +118,21 @@ class BookKeeper(CustomLogger):
         if owner is None:
             return None
         reservation["done"] = True
-        cost, total, prompt, completion = _usage(kwargs, response_obj)
-        if cost is None:  # never lose a cost: price the usage ourselves
-            option = owner.catalogue.by_id.get(str(reservation.get("deployment_id")))
-            cost = 0.0 if option is None else (
-                prompt * option.input_cost_per_token + completion * option.output_cost_per_token)
-        return owner, reservation, (cost, total, prompt, completion)
+        return owner, reservation, owner.booked(reservation, response_obj, *_usage(kwargs, response_obj))
 
-    def _failed_reservation(self, kwargs: Mapping[str, Any], start_time: Any):
+    def _failed_reservation(self, kwargs: Mapping[str, Any], end_time: Any):
         reservation = _metadata(kwargs).get(RESERVATION_KEY)
         if not isinstance(reservation, dict) or reservation.get("done"):
             return None
-        # A late failure event must not release the reservation of the attempt that followed it:
-        # the failed attempt's reservation was made before that attempt started.
+        # A late failure event must not end the reservation of an attempt made after the failed one
+        # (LiteLLM shares one metadata dict between a request's attempts): that reservation was made
+        # after the failed attempt ended. (Its start time is no guide: the proxy's logging object can
+        # start before the attempt's deployment is chosen.)
         try:
-            started = start_time.timestamp()
-        except Exception:
-            started = float("inf")
-        if float(reservation.get("created", 0.0)) > started:
+            ended = end_time if isinstance(end_time, (int, float)) else end_time.timestamp()
+        except AttributeError:
+            ended = float("inf")
+        if float(reservation.get("created", 0.0)) > ended:
             return None
         owner = self._owner(reservation)
         if owner is None:
@@ -150,22 +156,16 @@ class BookKeeper(CustomLogger):
             owner.settle(reservation, *usage)
 
     async def async_log_failure_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
-        self._observe_timeout(kwargs, start_time, end_time)
-        found = self._failed_reservation(kwargs, start_time)
+        found = self._failed_reservation(kwargs, end_time)
         if found:
             owner, reservation = found
-            await owner.arelease(reservation)
+            await owner.aend_failed(reservation)
 
     def log_failure_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
-        self._observe_timeout(kwargs, start_time, end_time)
-        found = self._failed_reservation(kwargs, start_time)
+        found = self._failed_reservation(kwargs, end_time)
         if found:
             owner, reservation = found
-            owner.release(reservation)
-
-    def _observe_timeout(self, kwargs: Mapping[str, Any], start_time: Any, end_time: Any) -> None:
-        if isinstance(kwargs.get("exception"), litellm.Timeout):
-            self._observe(kwargs, start_time, end_time)
+            owner.end_failed(reservation)
 
 
 BOOKS = BookKeeper()

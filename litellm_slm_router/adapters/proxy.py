@@ -279,6 +279,15 @@ class SLMRouterProxy(CustomLogger):
                 reserved_tokens=snapshot.reserved_tokens,
             )
 
+    async def async_post_call_failure_hook(self, request_data: dict, original_exception: Exception,
+                                           user_api_key_dict: Any, traceback_str: str | None = None) -> None:
+        """The proxy answers a request with an error: its last attempt's reservation ends here. (LiteLLM
+        logs one failure event per request's logging object, so a retried request's last failed attempt
+        has none; the attempts before it are released when LiteLLM routes the request again.)"""
+        strategy = self.strategy
+        if strategy is not None and isinstance(request_data, dict):
+            await strategy.settlement.aend_failed_request(request_data)
+
     async def async_post_call_response_headers_hook(
         self,
         data: dict,

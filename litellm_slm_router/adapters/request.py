@@ -45,6 +45,7 @@ class Plan:
     task: TaskRef
     caps: Caps
     options: list[ModelOption]  # the candidates: healthy deployments that have not failed this request
+    retries: list[ModelOption]  # healthy deployments that failed this request: tried again if no candidate can
     by_id: dict[str, dict]  # deployment id -> LiteLLM's deployment dict
     assessment: Assessment
     prompt_tokens: int  # LiteLLM's count (the largest over the candidates' tokenizers)

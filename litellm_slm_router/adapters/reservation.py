@@ -65,7 +65,7 @@ class Reserver:
                     snapshot, fresh = self.ledger.snapshot(plan.task, plan.caps), True
                     decision = self._choose(plan, snapshot, fresh)
                 reservation_id = self._new_id()
-                ok, snapshot = self.ledger.reserve(plan.task, reservation_id, *self._worst_case(plan, decision))
+                ok, snapshot = self.ledger.reserve(plan.task, reservation_id, *self.worst_case(plan, decision))
                 self._remember(plan, snapshot)
                 if ok:
                     return decision, reservation_id, snapshot
@@ -84,7 +84,7 @@ class Reserver:
                     decision = self._choose(plan, snapshot, fresh)
                 reservation_id = self._new_id()
                 ok, snapshot = await self.ledger.areserve(plan.task, reservation_id,
-                                                          *self._worst_case(plan, decision))
+                                                          *self.worst_case(plan, decision))
                 self._remember(plan, snapshot)
                 if ok:
                     return decision, reservation_id, snapshot
@@ -105,7 +105,7 @@ class Reserver:
             return None
         return decision
 
-    def _worst_case(self, plan: Plan, decision: RoutingDecision) -> tuple[float, int, Caps, float]:
+    def worst_case(self, plan: Plan, decision: RoutingDecision) -> tuple[float, int, Caps, float]:
         """(cost, tokens, caps, lease) to reserve for the chosen deployment."""
         tokens = plan.bound_for(decision.selected_deployment_id) + decision.max_tokens * plan.choices
         lease = self.lease_s if self.lease_s is not None else max(300.0, 2.0 * (plan.caps.latency_s or 600.0))
@@ -125,10 +125,19 @@ class Reserver:
             raise
 
     def decide(self, plan: Plan, budget: Budget, options: Sequence[ModelOption] | None = None) -> RoutingDecision:
-        """The pure selector on this request, with ``budget`` left."""
+        """The pure selector on this request, with ``budget`` left. When no deployment that has not failed
+        this request can take it, the ones that failed are candidates again (LiteLLM's retry)."""
+        try:
+            return self._run_selector(plan, budget, plan.options if options is None else options)
+        except NoCapableDeploymentError:
+            if options is not None or not plan.retries:
+                raise
+            return self._run_selector(plan, budget, [*plan.options, *plan.retries])
+
+    def _run_selector(self, plan: Plan, budget: Budget, options: Sequence[ModelOption]) -> RoutingDecision:
         return select(
             plan.assessment,
-            plan.options if options is None else options,
+            options,
             self._view,
             budget,
             model_group=plan.model_group,

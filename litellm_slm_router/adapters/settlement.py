@@ -10,6 +10,7 @@ outcome, cost and usage.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ import litellm
 
 from litellm_slm_router.adapters.catalogue import Catalogue
 from litellm_slm_router.adapters.request import RESERVATION_KEY, metadata_of, request_id
+from litellm_slm_router.adapters.tokens import answer_text, text_bound
 from litellm_slm_router.core.decision import RoutingDecision
 from litellm_slm_router.core.errors import LedgerUnavailableError
 from litellm_slm_router.core.latency import ObservedLatency
@@ -28,6 +30,8 @@ from litellm_slm_router.records.log import DecisionLog
 __all__ = ["Settlement"]
 
 _PENDING_MAX = 10_000  # decisions awaiting their call's outcome (oldest dropped beyond this)
+_KEPT_MAX = 100_000  # settlements and releases kept while the ledger is unreachable
+_RETRY_S = (0.5, 1.0, 2.0, 5.0, 10.0)  # waits between attempts to apply them, then every 10 s
 logger = logging.getLogger("litellm_slm_router")
 
 
@@ -42,16 +46,22 @@ class Settlement:
         self.log = log
         self.latency = latency
         self._pending: dict[str, RoutingDecision] = {}
+        # (task, reservation id, cost or None for a release, tokens): ledger operations that failed
+        # because the ledger was unreachable, applied in order once it answers again.
+        self._kept: collections.deque[tuple[str, str, float | None, int]] = collections.deque()
+        self._retrying: asyncio.Task | None = None
 
     def new_reservation(self, reservation_id: str, task_key: str, decision: RoutingDecision,
-                        call_id: str | None, created: float) -> dict:
+                        call_id: str | None, created: float, prompt_bound: int, worst_cost: float,
+                        worst_tokens: int) -> dict:
         """The reservation record a request carries in its metadata until the call ends."""
         if self.log.path is not None:  # the decision is written with its outcome once the call has ended
             if len(self._pending) >= _PENDING_MAX:
                 self._pending.pop(next(iter(self._pending)))
             self._pending[reservation_id] = decision
         return {"id": reservation_id, "task": task_key, "strategy": self.uid, "created": created,
-                "deployment_id": decision.selected_deployment_id, "done": False, "request": call_id}
+                "deployment_id": decision.selected_deployment_id, "done": False, "request": call_id,
+                "prompt_bound": prompt_bound, "worst_cost": worst_cost, "worst_tokens": worst_tokens}
 
     def observe_latency(self, deployment_id: str, seconds: float) -> None:
         self.latency.observe(deployment_id, seconds)
@@ -60,35 +70,126 @@ class Settlement:
 
     async def asettle(self, reservation: Mapping[str, Any], cost: float, tokens: int, prompt_tokens: int = 0,
                       completion_tokens: int = 0) -> None:
-        try:
-            await self.ledger.asettle(reservation["task"], reservation["id"], cost, tokens)
-        except LedgerUnavailableError as exc:
-            logger.error("slm-router: could not settle $%.6f on task %s: %s", cost, reservation["task"], exc)
+        await self._aapply((reservation["task"], reservation["id"], cost, tokens))
         self._outcome(reservation, "ok", cost, prompt_tokens, completion_tokens)
 
     def settle(self, reservation: Mapping[str, Any], cost: float, tokens: int, prompt_tokens: int = 0,
                completion_tokens: int = 0) -> None:
-        try:
-            self.ledger.settle(reservation["task"], reservation["id"], cost, tokens)
-        except LedgerUnavailableError as exc:
-            logger.error("slm-router: could not settle $%.6f on task %s: %s", cost, reservation["task"], exc)
+        self._apply((reservation["task"], reservation["id"], cost, tokens))
         self._outcome(reservation, "ok", cost, prompt_tokens, completion_tokens)
 
+    def end_failed(self, reservation: Mapping[str, Any]) -> None:
+        """A failed call: released, unless it was a stream already handed to the caller (:meth:`_cut`)."""
+        if reservation.get("streaming"):
+            self._apply(self._cut(reservation))
+            self._outcome(reservation, "cut", float(reservation["worst_cost"]), 0, 0)
+        else:
+            self.release(reservation)
+
+    async def aend_failed(self, reservation: Mapping[str, Any]) -> None:
+        if reservation.get("streaming"):
+            await self._aapply(self._cut(reservation))
+            self._outcome(reservation, "cut", float(reservation["worst_cost"]), 0, 0)
+        else:
+            await self.arelease(reservation)
+
+    @staticmethod
+    def _cut(reservation: Mapping[str, Any]) -> tuple[str, str, float | None, int]:
+        """A stream that broke after it reached the caller is settled at its reservation, the call's
+        worst case: the provider bills the prompt and whatever it generated, which may be more than
+        the chunks that arrived before the break, and never more than what was reserved."""
+        logger.warning("slm-router: a stream of task %s broke after it started; settled at its reservation "
+                       "($%.6f, %d tokens)", reservation["task"], reservation["worst_cost"],
+                       reservation["worst_tokens"])
+        return (reservation["task"], reservation["id"], float(reservation["worst_cost"]),
+                int(reservation["worst_tokens"]))
+
     async def arelease(self, reservation: Mapping[str, Any]) -> None:
-        try:
-            await self.ledger.arelease(reservation["task"], reservation["id"])
-        except LedgerUnavailableError as exc:
-            logger.warning("slm-router: could not release a reservation of task %s (it lapses after its "
-                           "lease): %s", reservation["task"], exc)
+        await self._aapply((reservation["task"], reservation["id"], None, 0))
         self._outcome(reservation, "failed", 0.0, 0, 0)
 
     def release(self, reservation: Mapping[str, Any]) -> None:
-        try:
-            self.ledger.release(reservation["task"], reservation["id"])
-        except LedgerUnavailableError as exc:
-            logger.warning("slm-router: could not release a reservation of task %s (it lapses after its "
-                           "lease): %s", reservation["task"], exc)
+        self._apply((reservation["task"], reservation["id"], None, 0))
         self._outcome(reservation, "failed", 0.0, 0, 0)
+
+    # ------------------------------------------------------------------ a ledger that cannot be reached
+
+    @property
+    def kept(self) -> int:
+        """Settlements and releases waiting for the ledger to answer again."""
+        return len(self._kept)
+
+    def _send(self, operation: tuple[str, str, float | None, int]) -> None:
+        task, rid, cost, tokens = operation
+        if cost is None:
+            self.ledger.release(task, rid)
+        else:
+            self.ledger.settle(task, rid, cost, tokens)
+
+    async def _asend(self, operation: tuple[str, str, float | None, int]) -> None:
+        task, rid, cost, tokens = operation
+        if cost is None:
+            await self.ledger.arelease(task, rid)
+        else:
+            await self.ledger.asettle(task, rid, cost, tokens)
+
+    def _apply(self, operation: tuple[str, str, float | None, int]) -> None:
+        try:
+            self._send(operation)
+        except LedgerUnavailableError as exc:
+            self._keep(operation, exc)
+
+    async def _aapply(self, operation: tuple[str, str, float | None, int]) -> None:
+        try:
+            await self._asend(operation)
+        except LedgerUnavailableError as exc:
+            self._keep(operation, exc)
+            self._retry_later()
+
+    def _keep(self, operation: tuple[str, str, float | None, int], exc: Exception) -> None:
+        """Keep an operation the ledger did not take; it is applied before the next reservation (and
+        retried in the background in async code). Settling is idempotent per reservation id, so an
+        operation applied twice counts once."""
+        task, _, cost, _ = operation
+        what = "release a reservation" if cost is None else f"settle ${cost:.6f}"
+        if len(self._kept) >= _KEPT_MAX:
+            dropped = self._kept.popleft()
+            logger.error("slm-router: %d ledger operations kept while the ledger is unreachable; dropping the "
+                         "oldest (task %s), which lapses after its lease", _KEPT_MAX, dropped[0])
+        self._kept.append(operation)
+        logger.warning("slm-router: could not %s on task %s (%s); kept (%d waiting) and applied when the ledger "
+                       "answers again", what, task, exc, len(self._kept))
+
+    def apply_kept(self) -> None:
+        """Apply the kept operations, oldest first, until the ledger fails again."""
+        while self._kept:
+            operation = self._kept.popleft()
+            try:
+                self._send(operation)
+            except LedgerUnavailableError:
+                self._kept.appendleft(operation)
+                return
+
+    async def aapply_kept(self) -> None:
+        """The async twin of :meth:`apply_kept`."""
+        while self._kept:
+            operation = self._kept.popleft()
+            try:
+                await self._asend(operation)
+            except LedgerUnavailableError:
+                self._kept.appendleft(operation)
+                return
+
+    def _retry_later(self) -> None:
+        if self._retrying is None or self._retrying.done():
+            self._retrying = asyncio.get_running_loop().create_task(self._retry())
+
+    async def _retry(self) -> None:
+        attempt = 0
+        while self._kept:
+            await asyncio.sleep(_RETRY_S[min(attempt, len(_RETRY_S) - 1)])
+            await self.aapply_kept()
+            attempt += 1
 
     def _outcome(self, reservation: Mapping[str, Any], outcome: str, cost: float, prompt: int, completion: int
                  ) -> None:
@@ -100,22 +201,42 @@ class Settlement:
 
     def settlement_of(self, reservation: dict, response: Any) -> tuple[float, int, int, int] | None:
         """(cost, tokens, prompt tokens, completion tokens) of a finished non-streaming response; marks
-        the reservation done. None for a stream or a reservation already ended."""
-        if reservation.get("done") or isinstance(response, litellm.CustomStreamWrapper):
+        the reservation done. None for a stream (marked as handed to the caller: it is settled by
+        LiteLLM's success callback once it has ended) or a reservation already ended."""
+        if reservation.get("done"):
             return None
-        hidden = getattr(response, "_hidden_params", None) or {}
+        if isinstance(response, litellm.CustomStreamWrapper):
+            reservation["streaming"] = True
+            return None
         usage = getattr(response, "usage", None)
-        if usage is None:
-            return None
-        prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
-        completion = int(getattr(usage, "completion_tokens", 0) or 0)
-        cost = hidden.get("response_cost")
-        if not isinstance(cost, (int, float)):
-            option = self.catalogue.by_id.get(str(reservation.get("deployment_id")))
+        prompt = int(getattr(usage, "prompt_tokens", None) or getattr(usage, "input_tokens", None) or 0)
+        completion = int(getattr(usage, "completion_tokens", None) or getattr(usage, "output_tokens", None) or 0)
+        cost = (getattr(response, "_hidden_params", None) or {}).get("response_cost")
+        reservation["done"] = True
+        return self.booked(reservation, response, cost if isinstance(cost, (int, float)) else None,
+                           prompt, completion)
+
+    def booked(self, reservation: Mapping[str, Any], response: Any, cost: float | None, prompt: int,
+               completion: int) -> tuple[float, int, int, int]:
+        """(cost, tokens, prompt tokens, completion tokens) to book for a call that answered.
+
+        An answer without usage (LiteLLM then reports zero tokens and a zero cost) is booked at an
+        upper bound of what the provider bills: the prompt's reserved bound and the bound of the
+        returned text, counted with the deployment's tokenizer, priced at the deployment's prices.
+        """
+        option = self.catalogue.by_id.get(str(reservation.get("deployment_id")))
+        if not prompt and not completion:
+            tokenizer = option.tokenizer if option is not None else "openai"
+            prompt = int(reservation.get("prompt_bound") or 0)
+            completion = text_bound(answer_text(response), tokenizer)
+            logger.warning("slm-router: %s answered without usage; booked %d prompt and %d completion tokens "
+                           "(upper bounds counted from the request and the answer)",
+                           reservation.get("deployment_id"), prompt, completion)
+            cost = None
+        if cost is None:
             cost = 0.0 if option is None else (
                 prompt * option.input_cost_per_token + completion * option.output_cost_per_token)
-        reservation["done"] = True
-        return float(cost), int(getattr(usage, "total_tokens", 0) or prompt + completion), prompt, completion
+        return float(cost), prompt + completion, prompt, completion
 
     # ------------------------------------------------------------------ the strategy's side
 
@@ -152,6 +273,14 @@ class Settlement:
         reservation = self._failed_attempt(request_kwargs)
         if reservation is not None:
             await self.arelease(reservation)
+
+    async def aend_failed_request(self, request_kwargs: dict) -> None:
+        """A request failed as a whole (its last attempt failed): end the reservation of that attempt, if
+        LiteLLM's failure callback has not already."""
+        reservation = self.own_reservation(request_kwargs)
+        if reservation is not None and not reservation.get("done"):
+            reservation["done"] = True
+            await self.aend_failed(reservation)
 
     def release_on_cancel(self, reservation: dict) -> None:
         """If the caller's asyncio task is cancelled before the call ends, give the reservation back."""

@@ -166,6 +166,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
                                               specific_deployment=specific_deployment, request_kwargs=request_kwargs)
         model = group
         await self.settlement.arelease_failed_attempt(request_kwargs)
+        await self.settlement.aapply_kept()
         try:
             plan = self._plan(model, healthy, messages if messages is not None else input, request_kwargs)
             decision, reservation_id, snapshot = await self.reserver.areserve(plan)
@@ -198,6 +199,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
                                       specific_deployment=specific_deployment, request_kwargs=request_kwargs)
         model = group
         self.settlement.release_failed_attempt(request_kwargs)
+        self.settlement.apply_kept()
         try:
             plan = self._plan(model, healthy, messages if messages is not None else input, request_kwargs)
             decision, reservation_id, snapshot = self.reserver.reserve(plan)
@@ -253,28 +255,28 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             raise unsupported_route(model_group, "this route")
         task = resolve_task(metadata, request_kwargs)
         caps = effective_caps(self.policy, metadata, request_kwargs)
-        options, by_id = self._candidates(healthy, failed_deployment_ids(metadata))
+        options, retries, by_id = self._candidates(healthy, failed_deployment_ids(metadata))
         assessment = self._assess(prompt, min_complexity(metadata))
-        prompt_tokens, bound, bounds = _count_prompt(prompt, request_kwargs.get("tools"), options)
+        prompt_tokens, bound, bounds = _count_prompt(prompt, request_kwargs.get("tools"), [*options, *retries])
         requested, choices = requested_output(request_kwargs)
         return Plan(
             model_group=model_group, prompt=prompt, metadata=metadata, request_kwargs=request_kwargs, task=task,
-            caps=caps, options=options, by_id=by_id, assessment=assessment, prompt_tokens=prompt_tokens,
-            prompt_bound=bound, prompt_bounds=bounds, requested=requested, choices=choices,
+            caps=caps, options=options, retries=retries, by_id=by_id, assessment=assessment,
+            prompt_tokens=prompt_tokens, prompt_bound=bound, prompt_bounds=bounds, requested=requested, choices=choices,
             call_id=request_id(request_kwargs), input_digest=input_digest(prompt),
         )
 
-    def _candidates(self, healthy: Sequence[dict], failed: set[str]) -> tuple[list[ModelOption], dict[str, dict]]:
-        """The routing option of each healthy deployment that has not failed this request yet (all of
-        them when every one has: LiteLLM's retry then tries again)."""
-        untried = [d for d in healthy if (d.get("model_info") or {}).get("id") not in failed]
+    def _candidates(self, healthy: Sequence[dict], failed: set[str]
+                    ) -> tuple[list[ModelOption], list[ModelOption], dict[str, dict]]:
+        """The routing options of the healthy deployments: (those that have not failed this request yet,
+        those that have, by id). With no untried one left, every healthy deployment is a candidate."""
         by_id: dict[str, dict] = {}
-        options = []
-        for deployment in untried or healthy:
+        untried, tried = [], []
+        for deployment in healthy:
             option = self.catalogue.option_for(deployment)
             by_id[option.deployment_id] = deployment
-            options.append(option)
-        return options, by_id
+            (tried if option.deployment_id in failed else untried).append(option)
+        return (untried, tried, by_id) if untried else (tried, [], by_id)
 
     def _assess(self, prompt: Any, floor: TaskComplexity | None) -> Assessment:
         """The classifier's assessment, raised to the level the caller set as a floor (``min_complexity``)."""
@@ -306,8 +308,10 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             if not isinstance(current, (int, float)) or current > plan.caps.latency_s:
                 kwargs["timeout"] = plan.caps.latency_s
         if reservation_id is not None:
-            reservation = self.settlement.new_reservation(reservation_id, plan.task.key, decision, plan.call_id,
-                                                          time.time())
+            worst_cost, worst_tokens, _, _ = self.reserver.worst_case(plan, decision)
+            reservation = self.settlement.new_reservation(
+                reservation_id, plan.task.key, decision, plan.call_id, time.time(),
+                plan.bound_for(decision.selected_deployment_id), worst_cost, worst_tokens)
             plan.metadata[RESERVATION_KEY] = reservation
             litellm_internals.note_sync_reservation(reservation)
         return plan.by_id[decision.selected_deployment_id]

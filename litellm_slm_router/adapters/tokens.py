@@ -28,7 +28,7 @@ from typing import Any
 
 from litellm_slm_router.core.classifier import ask_text
 
-__all__ = ["MARGIN", "count_tokens", "prompt_bound", "tokenizer_for"]
+__all__ = ["MARGIN", "answer_text", "count_tokens", "prompt_bound", "text_bound", "tokenizer_for"]
 
 MARGIN = 1.25
 PER_MESSAGE = 8
@@ -143,3 +143,38 @@ def prompt_bound(prompt: Any, tools: Any = None, tokenizer: str = "openai") -> t
     if not other and not tools:
         bound = min(bound, sum(len(t.encode("utf-8", "surrogatepass")) for t in texts) + overhead)
     return counted, bound
+
+
+def text_bound(text: str, tokenizer: str = "openai") -> int:
+    """An upper bound of the tokens of a model's answer ``text`` (the prompt bound without message overhead)."""
+    if not text:
+        return 0
+    return prompt_bound(text, None, tokenizer)[1] - PER_MESSAGE - PER_PROMPT
+
+
+def answer_text(response: Any) -> str:
+    """Everything a response's choices (or Responses API output) carry that a provider bills as output:
+    content, reasoning, refusals and tool calls."""
+    parts: list[str] = []
+    for choice in getattr(response, "choices", None) or ():
+        message = getattr(choice, "message", None) or getattr(choice, "delta", None)
+        for key in ("content", "reasoning_content", "refusal"):
+            value = getattr(message, key, None)
+            if isinstance(value, str):
+                parts.append(value)
+        for call in getattr(message, "tool_calls", None) or ():
+            function = getattr(call, "function", None)
+            parts.extend(str(getattr(function, key, None) or "") for key in ("name", "arguments"))
+        text = getattr(choice, "text", None)  # a text completion
+        if isinstance(text, str):
+            parts.append(text)
+    for item in getattr(response, "output", None) or ():  # the Responses API
+        for part in getattr(item, "content", None) or ():
+            text = getattr(part, "text", None)
+            if isinstance(text, str):
+                parts.append(text)
+        for key in ("arguments", "name"):
+            value = getattr(item, key, None)
+            if isinstance(value, str):
+                parts.append(value)
+    return "\n".join(parts)

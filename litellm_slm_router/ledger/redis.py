@@ -15,7 +15,9 @@ from litellm_slm_router.core.caps import Caps
 from litellm_slm_router.core.errors import LedgerUnavailableError
 from litellm_slm_router.ledger.base import DEFAULT_TTL_S, Ledger, Raw, to_nano
 
-__all__ = ["RedisLedger"]
+__all__ = ["DEFAULT_MAX_CONNECTIONS", "RedisLedger"]
+
+DEFAULT_MAX_CONNECTIONS = 200  # per proxy process and event loop; each call holds one for a script's run
 
 
 _SUM_LIVE = """
@@ -75,14 +77,15 @@ class RedisLedger(Ledger):
     """
 
     def __init__(self, caps: Caps | None = None, ttl_s: int = DEFAULT_TTL_S, *, prefix: str = "slm",
-                 socket_timeout: float = 1.0, **redis_kwargs: Any) -> None:
+                 socket_timeout: float = 2.0, max_connections: int = DEFAULT_MAX_CONNECTIONS,
+                 **redis_kwargs: Any) -> None:
         super().__init__(caps, ttl_s)
         from litellm._redis import get_redis_client
-
-        self.prefix = prefix
         from redis.backoff import NoBackoff
         from redis.retry import Retry
 
+        self.prefix = prefix
+        self.max_connections = int(max_connections)
         # Fail fast: an unreachable ledger is a decision (fail_closed / fail_open), not a wait.
         self._redis_kwargs = {"socket_timeout": socket_timeout, "socket_connect_timeout": socket_timeout,
                               "retry": Retry(NoBackoff(), 0),
@@ -108,12 +111,15 @@ class RedisLedger(Ledger):
         return f"{base}:s", f"{base}:r", f"{base}:d"
 
     def _async_scripts(self) -> tuple[Any, dict[str, Any]]:
-        from litellm._redis import get_redis_async_client
+        from litellm._redis import get_redis_async_client, get_redis_connection_pool
 
         loop = asyncio.get_running_loop()
         entry = self._async.get(loop)
         if entry is None:
-            client = get_redis_async_client(**self._redis_kwargs)
+            # LiteLLM's blocking pool: a call that finds every connection busy waits for one (up to
+            # LiteLLM's REDIS_CONNECTION_POOL_TIMEOUT, 5 s) instead of failing as an outage would.
+            pool = get_redis_connection_pool(**self._redis_kwargs, max_connections=self.max_connections)
+            client = get_redis_async_client(connection_pool=pool, **self._redis_kwargs)
             entry = (client, self._register(client))
             self._async[loop] = entry
         return entry
