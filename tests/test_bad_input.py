@@ -175,8 +175,10 @@ CASES = [
     Case("tenant-invalid", meta(tenant="bad tenant"), match="metadata.tenant: invalid task id"),
     Case("min-complexity-unknown", meta(min_complexity="extreme"), match="min_complexity: expected one of"),
     Case("min-complexity-a-number", meta(min_complexity=3), match="min_complexity: expected one of"),
-    Case("metadata-a-string", chat(metadata="x"), match="'metadata' must be an object"),
-    Case("metadata-a-list", chat(metadata=[1]), match="'metadata' must be an object"),
+    Case("metadata-a-string", chat(metadata="x"), match="'metadata' must be an object",
+         known=f"{LITELLM} replaces a metadata that is not an object with {{}} before any hook (chat_completion)"),
+    Case("metadata-a-list", chat(metadata=[1]), match="'metadata' must be an object",
+         known=f"{LITELLM} replaces a metadata that is not an object with {{}} before any hook (chat_completion)"),
     Case("forged-decision-record", meta(slm_router={"deployment": "x"}), match="metadata.slm_router: written by"),
     # -- tools -----------------------------------------------------------------------------------------------
     Case("tools-a-string", chat(tools="x"), match="tools must be a list"),
@@ -190,13 +192,18 @@ CASES = [
     Case("stream-a-number", chat(stream=1), match="stream must be true or false"),
     Case("stream-options-without-stream", chat(stream_options={"include_usage": True}),
          match="stream_options.*stream: true"),
-    Case("stream-options-a-string", chat(stream=True, stream_options="x"), match="stream_options must be an object"),
+    Case("stream-options-a-string", chat(stream=True, stream_options="x"), match="stream_options must be an object",
+         known=f"{LITELLM} rewrites stream_options of a streamed chat call (include_usage: true) before any hook"),
     Case("include-usage-a-string", chat(stream=True, stream_options={"include_usage": "yes"}),
-         match="stream_options.include_usage must be true or false"),
+         match="stream_options.include_usage must be true or false",
+         known=f"{LITELLM} rewrites stream_options of a streamed chat call (include_usage: true) before any hook"),
+    Case("include-usage-a-string-text", {"model": "auto", "prompt": "hi", "stream": True,
+         "stream_options": {"include_usage": "yes"}}, route="text", match="stream_options.include_usage must be"),
     # -- the other routes' shapes ----------------------------------------------------------------------------
     Case("prompt-a-number", {"model": "auto", "prompt": 5}, route="text", match="'prompt' must be"),
     Case("prompt-empty-list", {"model": "auto", "prompt": []}, route="text", match="'prompt' must be"),
-    Case("prompt-missing", {"model": "auto"}, route="text", match="prompt"),
+    Case("prompt-missing", {"model": "auto"}, route="text", match="prompt",
+         known=f"{LITELLM}'s function_setup reads data['prompt'] before any hook: KeyError, 500"),
     Case("input-a-number", {"model": "auto", "input": 5}, route="resp", match="'input' must be"),
     Case("input-empty-list", {"model": "auto", "input": []}, route="resp", match="'input' must be"),
     Case("input-item-a-number", {"model": "auto", "input": [5]}, route="resp", match=r"input\[0\]"),
@@ -267,8 +274,8 @@ def decisions(log: Path) -> int:
 def send(base: str, case: Case) -> httpx.Response:
     body = case.body if isinstance(case.body, bytes) else json.dumps(case.body).encode()  # ASCII-escaped
     headers = {"Authorization": "Bearer sk-x", "Content-Type": "application/json", **(case.headers or {})}
-    if case.task is not None:
-        headers["x-slm-task-id"] = case.task
+    if case.task is not None:  # a known failure may be answered: it must not touch the books' task
+        headers["x-slm-task-id"] = "known-failure" if case.known and case.task == "books" else case.task
     return httpx.post(base + ROUTES[case.route], content=body, headers=headers, timeout=120)
 
 
@@ -305,11 +312,11 @@ def test_bad_input(env, case):
 
 
 def test_official_client_gets_the_same_answers(env):
-    """The openai client: a lone surrogate, an output bound of 1e9 and a zero latency override, each a 400."""
+    """The openai client: output bounds of 1e9 and a zero latency override, each a 400 (it cannot send a lone
+    surrogate at all: it encodes the body as UTF-8 and raises UnicodeEncodeError itself)."""
     c = openai.OpenAI(base_url=f"{env['base']}/v1", api_key="sk-x", max_retries=2, timeout=60)
     before = billed(env["ports"])
     for kwargs, match in [
-        ({"messages": [{"role": "user", "content": "hello \ud800 world"}]}, "surrogate"),
         ({"messages": ASK, "max_tokens": 10**9}, r"max_tokens: 1000000000 .*at most"),
         ({"messages": ASK, "max_completion_tokens": 10**9}, r"max_completion_tokens: 1000000000 .*at most"),
         ({"messages": ASK, "extra_headers": {"x-slm-task-id": "books", "x-slm-max-latency-per-call-s": "0"}},
@@ -331,7 +338,7 @@ def test_the_books_did_not_move_and_the_proxy_still_answers(env):
     assert second.parse().choices[0].message.content.startswith("[cloud]")
     cost = float(second.headers["x-litellm-response-cost"])
     # The spend reported by the second call is what was settled before it plus its own cost.
-    assert float(second.headers["x-slm-task-spend-usd"]) - cost == pytest.approx(first_spend, abs=1e-9)
+    assert float(second.headers["x-slm-task-spend-usd"]) - cost == pytest.approx(first_spend, abs=2e-6)  # 6 decimals
     log = [json.loads(line) for line in env["log"].read_text().splitlines() if line.strip()]
     booked = [d for d in log if "refusal" not in d and d.get("task_id") == "books"]
     assert len(booked) == 2, [d.get("selected_deployment_id") for d in booked]
