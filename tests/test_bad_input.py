@@ -52,6 +52,12 @@ def meta(**metadata) -> dict:
     return chat(metadata=metadata)
 
 
+def nested(value, depth: int):
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 def hdr(name: str, value) -> dict:
     return {f"x-slm-{name}": value}
 
@@ -112,10 +118,18 @@ CASES = [
          match=r"prompt.*surrogate"),
     Case("surrogate-responses", {"model": "auto", "input": "hello \ud800 world"}, route="resp",
          match=r"input.*surrogate"),
+    Case("surrogate-in-metadata-responses", {"model": "auto", "input": "hi", "metadata": {"note": "a\ud800"}},
+         route="resp", match=r"metadata\.note.*surrogate"),
+    Case("surrogate-in-any-field", chat(temperature="\ud800"), match=r"temperature.*surrogate"),
+    Case("surrogate-in-a-key", chat(response_format={"type": "json_object", "\ud800": 1}),
+         match=r"response_format.*\(a key\).*surrogate"),
+    Case("surrogate-40-levels-deep", msg([{"type": "text", "text": "hi", "x": nested("\ud800", 40)}]),
+         match=r"messages\[0\]\.content\[0\]\.x(\[0\]){40}.*surrogate"),
     # -- a prompt no deployment can hold ---------------------------------------------------------------------
     Case("5mb-prompt", msg(BIG), match=r"context window.*shorten the prompt"),
     Case("5mb-prompt-text-route", {"model": "auto", "prompt": BIG}, route="text", match="shorten the prompt"),
     Case("5mb-prompt-responses", {"model": "auto", "input": BIG}, route="resp", match="shorten the prompt"),
+    Case("10000-messages", chat(messages=ASK * 10000), match="shorten the prompt"),
     # -- output bounds and n ---------------------------------------------------------------------------------
     Case("max-tokens-1e9", chat(max_tokens=10**9), match=r"max_tokens: 1000000000 .*at most \d+"),
     Case("max-completion-tokens-1e9", chat(max_completion_tokens=10**9),

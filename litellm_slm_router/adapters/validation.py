@@ -7,8 +7,9 @@ reaches the router, the ledger or a provider (where it would become a 5xx, or be
 - messages: a non-empty list of objects with a known role and string or typed-part content; text parts
   carry text, image parts a URL, tool messages their ``tool_call_id``, ``tool_calls`` a list;
 - ``prompt`` (/v1/completions) and ``input`` (/v1/responses): non-empty, of the types the route takes;
-- text the client sends (messages, prompt, input, tools, ...) holds no lone UTF-16 surrogate: JSON can
-  carry one (``"\\ud800"``), but it is not Unicode, and no provider can be sent it;
+- no string the client sends (in messages, prompt, input, tools, metadata, any field, at any depth)
+  holds a lone UTF-16 surrogate: JSON can carry one (``"\\ud800"``), but it is not Unicode text, and
+  no provider can be sent it (LiteLLM's provider call fails to encode it: a 500);
 - ``stream`` is a boolean and ``stream_options`` an object sent with ``stream: true``;
 - ``tools`` a list of tool objects (a function tool names its function), and ``tool_choice`` comes with
   tools;
@@ -19,7 +20,7 @@ reaches the router, the ledger or a provider (where it would become a 5xx, or be
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from litellm_slm_router.core.caps import OUTPUT_KEYS
@@ -33,10 +34,9 @@ _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "functio
 _PART_TYPES = frozenset({"text", "image_url", "input_audio", "audio_url", "video_url", "file", "document",
                          "refusal", "thinking", "redacted_thinking", "input_text", "input_image", "input_file",
                          "output_text"})
-_TEXT_FIELDS = ("messages", "prompt", "input", "instructions", "tools", "functions", "tool_choice",
-                "response_format", "stop", "user")
+# What LiteLLM adds to the request before the hook (its copy of the body, its logging object): not the client's.
+_NOT_CLIENT = frozenset({"proxy_server_request", "litellm_logging_obj"})
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_MAX_DEPTH = 32
 
 
 def _refuse(message: str) -> InvalidRequestError:
@@ -120,29 +120,35 @@ def _check_input(data: Mapping[str, Any], call_type: str) -> None:
                               f"\"content\": ...}}, got {type(item).__name__}")
 
 
-def _strings(value: Any, where: str, depth: int = 0) -> Iterator[tuple[str, str]]:
-    if isinstance(value, str):
-        yield where, value
-    elif depth < _MAX_DEPTH and isinstance(value, Mapping):
-        for key, item in value.items():
-            if isinstance(key, str):
-                yield f"{where}.{key} (a key)", key
-            yield from _strings(item, f"{where}.{key}", depth + 1)
-    elif depth < _MAX_DEPTH and isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
-        for i, item in enumerate(value):
-            yield from _strings(item, f"{where}[{i}]", depth + 1)
+def _lone_surrogate(data: Mapping[str, Any]) -> tuple[str, str, re.Match[str]] | None:
+    """The first string the client sent (value or key, at any depth) holding a lone surrogate, if any."""
+    stack: list[tuple[str, Any]] = [(key, value) for key, value in data.items()
+                                    if isinstance(key, str) and key not in _NOT_CLIENT][::-1]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            found = _SURROGATE.search(value)
+            if found:
+                return where, value, found
+        elif isinstance(value, Mapping):
+            for key, item in reversed(list(value.items())):
+                found = _SURROGATE.search(key) if isinstance(key, str) else None
+                if found:
+                    return f"{where} (a key)", key, found
+                stack.append((f"{where}.{key}", item))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((f"{where}[{i}]", item) for i, item in reversed(list(enumerate(value))))
+    return None
 
 
 def _check_text(data: Mapping[str, Any]) -> None:
-    for field in _TEXT_FIELDS:
-        for where, text in _strings(data.get(field), field):
-            found = _SURROGATE.search(text)
-            if found:
-                raise _refuse(
-                    f"{where}: contains a lone UTF-16 surrogate (U+{ord(found.group()):04X} at character "
-                    f"{found.start()}), which is not Unicode text and cannot be sent to any provider. Remove it, "
-                    "or send the character's whole surrogate pair (e.g. \\ud83d\\ude00), or the character itself "
-                    "in UTF-8.")
+    hit = _lone_surrogate(data)
+    if hit is not None:
+        where, _, found = hit
+        raise _refuse(
+            f"{where}: contains a lone UTF-16 surrogate (U+{ord(found.group()):04X} at character {found.start()}), "
+            "which is not Unicode text and cannot be sent to any provider. Remove it, or send the character's whole "
+            "surrogate pair (e.g. \\ud83d\\ude00), or the character itself in UTF-8.")
 
 
 def _check_stream(data: Mapping[str, Any]) -> None:
