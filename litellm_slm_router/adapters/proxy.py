@@ -16,9 +16,10 @@ setting stops start-up with the key named. Then, for every request it:
 
 - installs the routing strategy on the proxy's router, and again whenever the proxy rebuilds its
   router or its model list changes (a model added through the API);
-- for a managed model group, checks the request (messages, task id from the ``x-slm-task-id``
-  header or body ``metadata.task_id``, budget overrides that may only tighten), and refuses an
-  exhausted task with HTTP 429 before the router runs; malformed input gets HTTP 400;
+- for a managed model group, checks the request (the body's shape, :mod:`.validation`; the task id
+  from the ``x-slm-task-id`` header or body ``metadata.task_id``; budget overrides that may only
+  tighten; output bounds the group can produce), and refuses an exhausted task with HTTP 429 before
+  the router runs; malformed input gets HTTP 400 naming the field;
 - adds ``x-slm-router-*`` and ``x-slm-task-*`` response headers, on success, streaming and errors.
 """
 
