@@ -185,7 +185,8 @@ class SLMRouterProxy(CustomLogger):
     async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
         strategy = self.ensure_installed()
         model = data.get("model")
-        if model is not None and not isinstance(model, str):
+        if model is not None and not isinstance(model, str) and str(getattr(call_type, "value", call_type)) in (
+                SUPPORTED_CALLS):  # LiteLLM's own checks would fail on it with a 500
             raise InvalidRequestError(f"'model' must be a string naming a model group (see /v1/models), got "
                                       f"{type(model).__name__}")
         if strategy is None or strategy.managed_group(model) is None:
