@@ -16,9 +16,10 @@ setting stops start-up with the key named. Then, for every request it:
 
 - installs the routing strategy on the proxy's router, and again whenever the proxy rebuilds its
   router or its model list changes (a model added through the API);
-- for a managed model group, checks the request (messages, task id from the ``x-slm-task-id``
-  header or body ``metadata.task_id``, budget overrides that may only tighten), and refuses an
-  exhausted task with HTTP 429 before the router runs; malformed input gets HTTP 400;
+- for a managed model group, checks the request (the body's shape, :mod:`.validation`; the task id
+  from the ``x-slm-task-id`` header or body ``metadata.task_id``; budget overrides that may only
+  tighten; output bounds the group can produce), and refuses an exhausted task with HTTP 429 before
+  the router runs; malformed input gets HTTP 400 naming the field;
 - adds ``x-slm-router-*`` and ``x-slm-task-*`` response headers, on success, streaming and errors.
 """
 
@@ -44,7 +45,8 @@ from litellm_slm_router.adapters.request import (
     unsupported_route,
 )
 from litellm_slm_router.adapters.strategy import SLMRoutingStrategy
-from litellm_slm_router.core.caps import OVERRIDE_KEYS, effective_caps, resolve_task
+from litellm_slm_router.adapters.validation import check_output_bounds, check_request
+from litellm_slm_router.core.caps import OVERRIDE_KEYS, effective_caps, requested_output, resolve_task
 from litellm_slm_router.core.errors import BudgetExceededError, ConfigError, InvalidRequestError, SLMRouterError
 
 __all__ = ["TASK_HEADER", "SLMRouterProxy", "handler"]
@@ -59,9 +61,6 @@ OVERRIDE_HEADERS = {
 }
 PRECHECK_KEY = "slm_router_task"
 _OWN_KEYS = (METADATA_KEY, RESERVATION_KEY, PRECHECK_KEY, ADMITTED_KEY, "previous_models")
-_CHAT_CALLS = frozenset({"completion", "acompletion"})
-
-_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
 
 def _config_path() -> str | None:
@@ -115,28 +114,29 @@ def _header(headers: Mapping[str, Any], name: str) -> Any:
     return value
 
 
-def _check_messages(messages: Any) -> None:
-    if not isinstance(messages, list) or not messages:
-        raise InvalidRequestError("'messages' must be a non-empty list of {\"role\": ..., \"content\": ...} objects")
-    for i, message in enumerate(messages):
-        if not isinstance(message, Mapping):
-            raise InvalidRequestError(f"messages[{i}] must be an object with 'role' and 'content', got "
-                                      f"{type(message).__name__}")
-        role = message.get("role")
-        if role not in _ROLES:
-            raise InvalidRequestError(f"messages[{i}].role must be one of {', '.join(sorted(_ROLES))}, got {role!r}")
-        content = message.get("content")
-        if content is None and (role == "assistant" and message.get("tool_calls")):
+def _override_headers(headers: Mapping[str, Any], metadata: dict, client: Mapping[str, Any]) -> dict[str, str]:
+    """Copy the x-slm-max-* headers into the metadata (refusing one that differs from the body's value);
+    the headers that were sent, by key."""
+    sent: dict[str, str] = {}
+    for header, key in OVERRIDE_HEADERS.items():
+        value = _header(headers, header)
+        if value is None:
             continue
-        if isinstance(content, str):
-            continue
-        if isinstance(content, list) and all(isinstance(p, Mapping) and isinstance(p.get("type"), str)
-                                             for p in content):
-            continue
-        raise InvalidRequestError(
-            f"messages[{i}].content must be a string or a list of typed parts ({{\"type\": \"text\", \"text\": ...}}), "
-            f"got {type(content).__name__}"
-        )
+        body = metadata.get(key, client.get(key))
+        if body is not None and not _same_number(body, value):
+            raise InvalidRequestError(
+                f"the {header} header ({_ascii(value)!r}) and metadata.{key} ({_ascii(body)!r}) differ; send one "
+                "of them")
+        metadata[key] = value
+        sent[header] = key
+    return sent
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    try:
+        return a == b or float(a) == float(b)
+    except (TypeError, ValueError):
+        return False
 
 
 def _ascii(value: Any) -> str:
@@ -184,7 +184,12 @@ class SLMRouterProxy(CustomLogger):
 
     async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
         strategy = self.ensure_installed()
-        if strategy is None or strategy.managed_group(data.get("model")) is None:
+        model = data.get("model")
+        if model is not None and not isinstance(model, str) and str(getattr(call_type, "value", call_type)) in (
+                SUPPORTED_CALLS):  # LiteLLM's own checks would fail on it with a 500
+            raise InvalidRequestError(f"'model' must be a string naming a model group (see /v1/models), got "
+                                      f"{type(model).__name__}")
+        if strategy is None or strategy.managed_group(model) is None:
             return data
         try:
             try:
@@ -203,16 +208,7 @@ class SLMRouterProxy(CustomLogger):
     async def _guard(self, strategy: SLMRoutingStrategy, data: dict, call_type: str) -> None:
         if call_type not in SUPPORTED_CALLS:
             raise unsupported_route(str(data.get("model")), f"this request ({call_type})")
-        if call_type in _CHAT_CALLS:
-            _check_messages(data.get("messages"))
-        elif call_type in ("atext_completion", "text_completion"):
-            prompt = data.get("prompt")
-            if not (isinstance(prompt, str) and prompt) and not (
-                    isinstance(prompt, list) and prompt and all(isinstance(p, str) for p in prompt)):
-                raise InvalidRequestError("'prompt' must be a non-empty string (or a list of strings) on "
-                                          "/v1/completions; chat messages go to /v1/chat/completions")
-        elif call_type in ("aresponses", "responses") and not data.get("input"):
-            raise InvalidRequestError("'input' must be a non-empty string or list of input items on /v1/responses")
+        check_request(data, call_type)
         client = data.get("metadata")
         if client is None:
             client = data["metadata"] = {}
@@ -241,12 +237,18 @@ class SLMRouterProxy(CustomLogger):
                     f"the {TASK_HEADER} header ({task_header!r}) and metadata.task_id ({body_task!r}) differ; "
                     "send one of them")
             metadata["task_id"] = task_header
-        for header, key in OVERRIDE_HEADERS.items():
-            value = _header(headers, header)
-            if value is not None:
-                metadata[key] = value
+        from_header = _override_headers(headers, metadata, client)
         task = resolve_task(metadata, data)
-        caps = effective_caps(strategy.policy, metadata, data)
+        try:
+            caps = effective_caps(strategy.policy, metadata, data)
+        except InvalidRequestError as exc:
+            header = next((h for h, key in from_header.items() if f"metadata.{key}:" in str(exc)), None)
+            if header is None:
+                raise
+            raise InvalidRequestError(f"{exc} (sent as the {header} header)") from None
+        requested_output(data)  # a whole number >= 1 each (and n), before comparing them with the deployments
+        group = str(strategy.managed_group(data.get("model")))
+        check_output_bounds(data, group, strategy.catalogue.groups.get(group, []))
         for key in OVERRIDE_KEYS:  # keep the validated numbers, not the strings a header carried
             if metadata.get(key) is not None:
                 metadata[key] = getattr(caps, {"max_cost_per_task_usd": "cost_usd", "max_tokens_per_task": "tokens",

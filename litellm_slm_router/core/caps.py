@@ -24,7 +24,8 @@ from litellm_slm_router.core.errors import InvalidRequestError
 from litellm_slm_router.core.levels import TaskComplexity
 from litellm_slm_router.core.policy import RoutingPolicy
 
-__all__ = ["Caps", "TaskRef", "effective_caps", "min_complexity", "requested_output", "resolve_task"]
+__all__ = ["OUTPUT_KEYS", "OVERRIDE_KEYS", "Caps", "TaskRef", "effective_caps", "min_complexity", "requested_output",
+           "resolve_task"]
 
 TASK_ID_MAX = 128
 _TASK_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
@@ -60,15 +61,17 @@ def _clean_id(value: Any, where: str) -> str:
 
 
 def _namespace(metadata: Mapping[str, Any]) -> str:
+    tenant = metadata.get("tenant")
+    if tenant is not None:  # checked wherever it is sent, even when the proxy's team or key comes first
+        _clean_id(tenant, "metadata.tenant")
     team = metadata.get("user_api_key_team_id")
     if isinstance(team, str) and team:
         return "team:" + team
     key_hash = metadata.get("user_api_key_hash") or metadata.get("user_api_key")
     if isinstance(key_hash, str) and key_hash:
         return "key:" + key_hash[:24]
-    tenant = metadata.get("tenant")
     if tenant is not None:
-        return "tenant:" + _clean_id(tenant, "metadata.tenant")
+        return "tenant:" + tenant
     return "default"
 
 
@@ -100,7 +103,8 @@ def _client_value(metadata: Mapping[str, Any], request_kwargs: Mapping[str, Any]
     return value
 
 
-_OUTPUT_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+OUTPUT_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+MAX_CHOICES = 128  # the OpenAI API's limit on n
 
 
 def _positive_int(value: Any, key: str) -> int:
@@ -116,9 +120,12 @@ def requested_output(request_kwargs: Mapping[str, Any]) -> tuple[int | None, int
     ``max_tokens``, ``max_completion_tokens`` and the Responses API's ``max_output_tokens`` all bound
     the output; when several are sent, the larger one is what a provider may bill.
     """
-    asked = [_positive_int(request_kwargs[key], key) for key in _OUTPUT_KEYS if request_kwargs.get(key) is not None]
+    asked = [_positive_int(request_kwargs[key], key) for key in OUTPUT_KEYS if request_kwargs.get(key) is not None]
     n = request_kwargs.get("n")
     choices = 1 if n is None else _positive_int(n, "n")
+    if choices > MAX_CHOICES:
+        raise InvalidRequestError(f"n: {choices} choices is more than a request may ask for: at most {MAX_CHOICES} "
+                                  "(the OpenAI API's limit), and every choice is billed. Send a smaller n.")
     return (max(asked) if asked else None), choices
 
 
@@ -138,14 +145,24 @@ def min_complexity(metadata: Mapping[str, Any]) -> TaskComplexity | None:
 
 
 def _number(value: Any, key: str) -> float:
+    """An override's value: a finite number; a latency > 0 (seconds), a token cap a whole number >= 1."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise InvalidRequestError(f"metadata.{key}: expected a number, got {value!r}")
+        raise InvalidRequestError(f"metadata.{key}: expected a number, got {value!r}"[:300])
     try:
         number = float(value)
     except ValueError:
-        raise InvalidRequestError(f"metadata.{key}: expected a number, got {value!r}") from None
-    if not math.isfinite(number) or number < 0:
-        raise InvalidRequestError(f"metadata.{key}: expected a finite number >= 0, got {value!r}")
+        raise InvalidRequestError(f"metadata.{key}: expected a number, got {value!r}"[:300]) from None
+    if not math.isfinite(number):
+        raise InvalidRequestError(f"metadata.{key}: expected a finite number, got {value!r}")
+    if key == "max_tokens_per_task" and (number < 1 or number != int(number)):
+        raise InvalidRequestError(f"metadata.{key}: expected a whole number >= 1 (tokens), got {value!r}. Send "
+                                  "a token cap such as 2000, or leave it out to keep the policy's cap.")
+    if key == "max_latency_per_call_s" and number <= 0:
+        raise InvalidRequestError(f"metadata.{key}: expected a number > 0 (seconds), got {value!r}. Send a "
+                                  "latency cap such as 10, or leave it out to keep the policy's cap.")
+    if number < 0:
+        raise InvalidRequestError(f"metadata.{key}: expected a number >= 0 (USD), got {value!r}. Send a cost "
+                                  "cap such as 0.05, or leave it out to keep the policy's cap.")
     return number
 
 

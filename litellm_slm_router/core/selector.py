@@ -118,8 +118,13 @@ def select(
         verdict_reasons = {chosen: FORCED_LOCAL}
     else:
         verdicts = tuple(CandidateVerdict(opt, False, *row) for opt, row in zip(candidates, rows, strict=True))
-        raise NoCapableDeploymentError(model_group, need.value, verdicts,
-                                       _refusal_hint(candidates, pol, budget_blocked, bool(forced)))
+        hint = _refusal_hint(candidates, pol, budget_blocked, bool(forced))
+        if any(row[0].startswith("context window") for row in rows):
+            largest = max(opt.max_context for opt in candidates)
+            hint = (f"The prompt (counted with a safety margin) and the output bound do not fit a context "
+                    f"window: shorten the prompt or lower max_tokens (the largest context window here is {largest} "
+                    f"tokens). {hint}").strip()
+        raise NoCapableDeploymentError(model_group, need.value, verdicts, hint)
     verdicts = tuple(
         CandidateVerdict(opt, index in verdict_reasons, verdict_reasons.get(index, row[0]), *row[1:])
         for index, (opt, row) in enumerate(zip(candidates, rows, strict=True)))
