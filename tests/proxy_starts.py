@@ -63,7 +63,7 @@ def child(job: dict, port: int) -> None:
 
 
 def main(jobs_path: str) -> None:
-    import litellm.proxy.proxy_cli  # noqa: F401  (the slow imports, done once)
+    import litellm.proxy.proxy_cli  # the slow imports, done once
     import litellm.proxy.proxy_server  # noqa: F401
 
     assert "litellm_slm_router.proxy" not in sys.modules, "the plugin must be imported by each child"
