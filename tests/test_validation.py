@@ -90,6 +90,8 @@ def test_preferences_must_name_a_deployment_of_their_tier_in_a_managed_group():
 
 def test_model_groups():
     assert "is empty" in problems({"model_groups": []})[0]
+    assert problems({"model_groups": ["auto", 7]})[0].startswith("slm_router.model_groups[1]: Input should be a valid "
+                                                               "string (got 7)")
     assert problems({"model_groups": "auto"}) == []
     (found,) = problems({}, [DeploymentRef("plain", "openai/gpt-4o", "", False, False)])
     assert found.startswith("slm_router.model_groups: no model group to manage")

@@ -123,7 +123,7 @@ def schema_problems(model: type[BaseModel], data: Any, where: str) -> list[Probl
 
 def _problem(root: type[BaseModel], err: Any, where: str) -> Problem:
     loc = [p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
-    key = ".".join([where, *(str(p) for p in loc)])
+    key = where + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
     section, depth = _walk(root, loc)
     keys = tuple(section.model_fields)
     if err["type"] == "extra_forbidden":
@@ -166,14 +166,14 @@ def check_top_level(data: Mapping[str, Any]) -> list[Problem]:
     if SECTION in data:
         return []
     for key in data:
-        if isinstance(key, str) and close_match(key, [SECTION]) and key not in ("model_list",):
+        if isinstance(key, str) and close_match(key, [SECTION]):
             return [Problem(key, "unknown top-level section", suggestion=SECTION)]
     return []
 
 
 def check_plugin_section(root: type[BaseModel], data: Any, deployments: Sequence[DeploymentRef] | None = None, *,
                          redis_keys: Collection[str] | None = None) -> list[Problem]:
-    """Every problem of the ``slm_router:`` section, in the order of its keys.
+    """Every problem of the ``slm_router:`` section: its keys and values, then what they mean together.
 
     ``root``: the model of the whole section (``PluginConfig``); ``deployments``: the model_list
     (None: not known, reference checks skipped); ``redis_keys``: the connection settings LiteLLM's
@@ -186,7 +186,7 @@ def check_plugin_section(root: type[BaseModel], data: Any, deployments: Sequence
     policy = data.get("policy") if isinstance(data.get("policy"), Mapping) else {}
     problems += _thresholds(data.get("classifier"))
     problems += _policy_numbers(policy)
-    problems += _ledger(root, data.get("ledger"), policy, redis_keys)
+    problems += _ledger(data.get("ledger"), policy, redis_keys)
     if deployments:
         groups = _model_groups(data.get("model_groups"), deployments, problems)
         problems += _references(policy, deployments, groups)
@@ -221,8 +221,7 @@ def _policy_numbers(policy: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def _ledger(root: type[BaseModel], ledger: Any, policy: Mapping[str, Any],
-            redis_keys: Collection[str] | None) -> list[Problem]:
+def _ledger(ledger: Any, policy: Mapping[str, Any], redis_keys: Collection[str] | None) -> list[Problem]:
     if not isinstance(ledger, Mapping):
         return []
     where = f"{SECTION}.ledger"
