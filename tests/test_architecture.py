@@ -11,8 +11,8 @@ PACKAGE = Path(__file__).parent.parent / "litellm_slm_router"
 LAYERS = {"core": 0, "ledger": 1, "records": 1, "adapters": 2, "proxy": 2, "tasks": 3, "local": 4, "cli": 5,
           "__init__": 6}
 # The standard library the pure core may use: no files, sockets, processes, threads or logging.
-CORE_STDLIB = {"__future__", "collections", "dataclasses", "enum", "hashlib", "json", "math", "re", "time",
-               "typing", "uuid", "functools", "itertools"}
+CORE_STDLIB = {"__future__", "collections", "dataclasses", "difflib", "enum", "hashlib", "json", "math", "re", "time",
+               "types", "typing", "uuid", "functools", "itertools"}
 MAX_LINES = 400
 
 

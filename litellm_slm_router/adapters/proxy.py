@@ -11,8 +11,9 @@ In ``proxy_config.yaml``::
       ledger: {...}
 
 ``handler`` is an :class:`SLMRouterProxy`. When the proxy imports it, it reads the ``slm_router:``
-section and the ``model_list`` of the config file the proxy loaded, and validates them: a bad
-setting stops start-up with the key named. Then, for every request it:
+section and the ``model_list`` of the config file the proxy loaded, and checks them all
+(:mod:`litellm_slm_router.adapters.startup`): any problem stops start-up with one line per problem
+naming its key, and the proxy exits before it serves a request. Then, for every request it:
 
 - installs the routing strategy on the proxy's router, and again whenever the proxy rebuilds its
   router or its model list changes (a model added through the API);
@@ -29,14 +30,10 @@ import logging
 import os
 import uuid
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-import yaml
 from litellm.integrations.custom_logger import CustomLogger
 
-from litellm_slm_router.adapters.catalogue import Catalogue, managed_groups
-from litellm_slm_router.adapters.config import SECTION, PluginConfig
 from litellm_slm_router.adapters.request import (
     ADMITTED_KEY,
     METADATA_KEY,
@@ -44,10 +41,16 @@ from litellm_slm_router.adapters.request import (
     SUPPORTED_CALLS,
     unsupported_route,
 )
+from litellm_slm_router.adapters.startup import in_proxy_start_up, load_checked, refuse_start
 from litellm_slm_router.adapters.strategy import SLMRoutingStrategy
 from litellm_slm_router.adapters.validation import check_output_bounds, check_request
 from litellm_slm_router.core.caps import OVERRIDE_KEYS, effective_caps, requested_output, resolve_task
-from litellm_slm_router.core.errors import BudgetExceededError, ConfigError, InvalidRequestError, SLMRouterError
+from litellm_slm_router.core.errors import (
+    BudgetExceededError,
+    InvalidRequestError,
+    SLMRouterError,
+    StartupRefused,
+)
 
 __all__ = ["TASK_HEADER", "SLMRouterProxy", "handler"]
 
@@ -77,22 +80,6 @@ def _config_path() -> str | None:
     except Exception:  # the proxy extras may be absent outside the proxy
         pass
     return os.environ.get("CONFIG_FILE_PATH") or None
-
-
-def _load(path: str | None) -> tuple[PluginConfig, list[dict[str, Any]]]:
-    if not path or not Path(path).exists():
-        return PluginConfig(), []
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
-    plugin = PluginConfig.from_mapping(data.get(SECTION))
-    model_list = data.get("model_list") or []
-    if model_list:
-        # Validate what the router will be built from, now, so a bad setting stops start-up.
-        catalogue = Catalogue.from_model_list(model_list)
-        managed_groups(model_list, plugin.model_groups)
-        plugin.policy.check_names(catalogue.names())
-    return plugin, model_list
 
 
 def _headers_of(data: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -149,7 +136,7 @@ class SLMRouterProxy(CustomLogger):
     def __init__(self, config_path: str | None = None) -> None:
         super().__init__()
         self.config_path = config_path if config_path is not None else _config_path()
-        self.config, self._model_list = _load(self.config_path)
+        self.config, self._model_list = load_checked(self.config_path)
         self.strategy: SLMRoutingStrategy | None = None
         # Written into each request this hook has checked; the strategy refuses managed-group requests
         # without it, so a route that skips the pre-call hook cannot spend on a managed group.
@@ -342,4 +329,13 @@ def _response_cost(response: Any) -> float | None:
     return None
 
 
-handler = SLMRouterProxy()
+def _proxy_handler() -> SLMRouterProxy:
+    try:
+        return SLMRouterProxy()
+    except StartupRefused as exc:
+        if in_proxy_start_up():
+            refuse_start(exc)  # prints the problems and exits: the proxy never serves with them
+        raise
+
+
+handler = _proxy_handler()

@@ -81,3 +81,16 @@ class LedgerUnavailableError(SLMRouterError):
 
     status_code = 503
     num_retries = 0
+
+
+class StartupRefused(ConfigError):
+    """The configuration has problems; the proxy must not start. One short line per problem."""
+
+    def __init__(self, problems: Sequence[object], source: str | None = None) -> None:
+        self.problems = [str(p) for p in problems]
+        self.source = source
+        where = f" in {source}" if source else ""
+        count = f"{len(self.problems)} configuration problem{'s' if len(self.problems) != 1 else ''}"
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"slm-router refused to start: {count}{where}\n{lines}\n"
+                         "Nothing was served. Fix these settings and start the proxy again.")

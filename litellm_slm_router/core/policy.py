@@ -62,9 +62,11 @@ class RoutingPolicy(BaseModel):
             value = getattr(self, key)
             if value and value not in names:
                 shown = ", ".join(sorted(names)[:12]) or "(none)"
+                forms = ("a model_name (model group) of model_list" if key == "fallback_model" else
+                         "a model_name, litellm_params.model or model_info.id from model_list")
                 raise ConfigError(
-                    f"slm_router.policy.{key}: '{value}' is not a model of this router. Use a model_name, "
-                    f"litellm_params.model or model_info.id from model_list ({shown}), or remove the key."
+                    f"slm_router.policy.{key}: '{value}' is not a model of this router. Use {forms} ({shown}), "
+                    "or remove the key."
                 )
 
 
