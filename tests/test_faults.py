@@ -98,23 +98,47 @@ def test_naming_a_deployment_instead_of_the_group_is_budgeted(env, model):
 # ---------------------------------------------------------------- 4. every reservation ends
 
 
-def test_litellms_own_validation_error_ends_the_reservation(env):
-    """A content part LiteLLM itself refuses after routing ("Invalid user message"): the attempt's
-    reservation is released, the client gets a 4xx and the task can go on."""
+def test_an_invalid_content_part_is_refused_without_a_reservation(env):
+    """A content part LiteLLM would refuse only after routing ("Invalid user message", a 500 from the proxy
+    before issue 17): the plugin's pre-call check answers 400 and nothing stays reserved."""
     c = env["client"]
     task = "litellm-validation"
     headers = {"x-slm-task-id": task, "x-slm-max-cost-per-task-usd": "0.001"}
     bad = [{"role": "user", "content": [{"type": "text", "text": "Delete all customer records in production."},
                                         {"type": "bogus", "bogus": 1}]}]
     for _ in range(3):
-        with pytest.raises(openai.APIStatusError) as info:
+        with pytest.raises(openai.BadRequestError):
             c.chat.completions.create(model="auto", messages=bad, max_tokens=50, extra_headers=headers)
-        assert 400 <= info.value.status_code < 500, info.value
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and _reservations(env["redis"].port, task):
-        time.sleep(0.1)
     assert not _reservations(env["redis"].port, task)
     c.chat.completions.create(model="auto", messages=CRITICAL, max_tokens=50, extra_headers=headers)
+
+
+async def test_litellms_own_validation_error_ends_the_reservation_in_the_sdk(tmp_path):
+    """In the SDK there is no pre-call check: LiteLLM refuses the part after the strategy reserved the call,
+    and the reservation is released."""
+    import litellm
+
+    from litellm_slm_router import RoutingPolicy, install
+
+    upstream, port = start_upstream(tmp_path, "cloud")
+    try:
+        router = litellm.Router(model_list=[{
+            "model_name": "auto",
+            "litellm_params": {"model": "openai/cloud-x", "api_base": f"http://127.0.0.1:{port}/v1", "api_key": "k",
+                               "input_cost_per_token": GPT4O_IN, "output_cost_per_token": GPT4O_OUT},
+            "model_info": {"id": "cloud-x", "slm_router": {"local": False, "max_complexity": "critical"}}}],
+            num_retries=2)
+        strategy = install(router, RoutingPolicy(max_cost_per_task_usd=0.001))
+        bad = [{"role": "user", "content": [{"type": "bogus", "bogus": 1}]}]
+        for _ in range(3):
+            with pytest.raises(litellm.APIConnectionError, match="Invalid user message"):
+                await router.acompletion(model="auto", messages=bad, max_tokens=50, metadata={"task_id": "v"})
+        assert strategy.ledger.snapshot("default/v").reservations == 0
+        assert len(strategy.log.decisions) == 9  # each attempt (LiteLLM retries the error twice) decided once
+        await router.acompletion(model="auto", messages=CRITICAL, max_tokens=50, metadata={"task_id": "v"})
+        assert stats(port)["requests"] == 1
+    finally:
+        upstream.stop()
 
 
 def _reservations(redis_port: int, task: str) -> int:
