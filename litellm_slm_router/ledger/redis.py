@@ -73,7 +73,9 @@ class RedisLedger(Ledger):
     Connection settings are LiteLLM's: ``url`` or ``host``/``port``/``password`` (and any other
     keyword LiteLLM's Redis helper accepts), else the ``REDIS_URL`` / ``REDIS_HOST`` /
     ``REDIS_PORT`` / ``REDIS_PASSWORD`` environment variables, through LiteLLM's own Redis client
-    factory.
+    factory. Async calls share LiteLLM's blocking connection pool of ``max_connections``: when every
+    connection is busy a call waits for one (LiteLLM's ``REDIS_CONNECTION_POOL_TIMEOUT``) rather than
+    failing as if Redis were down.
     """
 
     def __init__(self, caps: Caps | None = None, ttl_s: int = DEFAULT_TTL_S, *, prefix: str = "slm",
