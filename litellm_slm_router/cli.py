@@ -15,7 +15,9 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 from litellm_slm_router.adapters.catalogue import Catalogue, managed_groups
 from litellm_slm_router.core.budget import Budget
 from litellm_slm_router.core.classifier import TaskComplexityClassifier
+from litellm_slm_router.core.classifier.text import split_conversation
 from litellm_slm_router.core.errors import SLMRouterError
+from litellm_slm_router.core.needs import request_needs
 
 SAMPLE_TASKS = (
     "Hi! What's the capital of Portugal?",
@@ -72,7 +74,23 @@ def _classify(texts: Sequence[str], config_path: str | None, stdin: TextIO, stdo
     return 1 if bad else 0
 
 
-def _explain(texts: Sequence[str], config_path: str | None, group: str | None, out: TextIO) -> int:
+def _read_request(path: str) -> tuple[Any, dict]:
+    """A chat request body from a JSON file: (messages, the whole body)."""
+    try:
+        body = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SLMRouterError(f"--request {path}: {exc}") from None
+    if isinstance(body, list):
+        body = {"messages": body}
+    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+        raise SLMRouterError(f"--request {path}: expected a JSON chat request {{\"messages\": [...], \"tools\": ...}} "
+                             "or a JSON list of messages")
+    return body["messages"], body
+
+
+def _explain(requests: Sequence[tuple[Any, dict]], config_path: str | None, group: str | None,
+             out: TextIO) -> int:
+    """How each (prompt, request body) is assessed and, with a config, where each managed group sends it."""
     classifier = TaskComplexityClassifier()
     loaded = None
     if config_path:
@@ -87,10 +105,14 @@ def _explain(texts: Sequence[str], config_path: str | None, group: str | None, o
                 raise SLMRouterError(f"--group {group}: not a managed model group (managed: {', '.join(groups)})")
             groups = [group]
         loaded.plugin.policy.check_names(catalogue.names())
-    for text in texts:
-        a = classifier.assess(text)
-        out.write(f"\n> {text}\n  complexity: {a.complexity.value}   score: {a.score:.3f}\n")
+    for prompt, body in requests:
+        a = classifier.assess(prompt)
+        needs = request_needs(prompt, body)
+        out.write(f"\n> {prompt if isinstance(prompt, str) else split_conversation(prompt)[0]}\n"
+                  f"  complexity: {a.complexity.value}   score: {a.score:.3f}\n")
         out.write(f"  signals:    {', '.join(a.signals) or '(none)'}\n")
+        if needs:
+            out.write(f"  needs:      {', '.join(needs)}\n")
         if loaded is None:
             continue
         from litellm_slm_router.adapters.tokens import prompt_bound
@@ -98,12 +120,12 @@ def _explain(texts: Sequence[str], config_path: str | None, group: str | None, o
         from litellm_slm_router.core.selector import select
 
         policy = loaded.plugin.policy
-        counted, bound = prompt_bound(text)  # the count and bound the strategy routes on
+        counted, bound = prompt_bound(prompt, body.get("tools"))  # the count and bound the strategy routes on
         for g in groups:
             try:
                 d = select(a, catalogue.groups[g], policy,
                            Budget(policy.max_cost_per_task_usd, policy.max_tokens_per_task),
-                           model_group=g, prompt_tokens=counted, prompt_token_bound=bound)
+                           model_group=g, prompt_tokens=counted, prompt_token_bound=bound, request_needs=needs)
             except NoCapableDeploymentError as exc:
                 out.write(f"  [{g}] no deployment: {exc}\n")
                 continue
@@ -277,6 +299,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ex.add_argument("text", nargs="*", help="the task (default: a few sample tasks)")
     ex.add_argument("--config", help="a LiteLLM config with model_list and an slm_router: section")
     ex.add_argument("--group", help="only this managed model group")
+    ex.add_argument("--request", help="a JSON file with a chat request ({\"messages\": [...], \"tools\": ...}) to "
+                                      "explain instead of a text")
     rp = sub.add_parser("replay", help="re-derive every decision of a JSON-lines decision log")
     rp.add_argument("path")
     rn = sub.add_parser("run", help="run a task in the shape its complexity calls for, through a config's models")
@@ -309,8 +333,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "classify":
             return _classify(args.text, args.config, sys.stdin, sys.stdout)
         if args.command == "explain":
-            texts = [" ".join(args.text)] if args.text else list(SAMPLE_TASKS)
-            return _explain(texts, args.config, args.group, sys.stdout)
+            if args.request:
+                requests = [_read_request(args.request)]
+            else:
+                requests = [(text, {}) for text in ([" ".join(args.text)] if args.text else SAMPLE_TASKS)]
+            return _explain(requests, args.config, args.group, sys.stdout)
         if args.command == "serve":
             return _serve(args.port, args.home, args.llama_port, args.model, sys.stdout)
         if args.command == "demo":

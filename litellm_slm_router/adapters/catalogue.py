@@ -30,6 +30,7 @@ from urllib.parse import urlparse
 from litellm_slm_router.adapters.tokens import tokenizer_for
 from litellm_slm_router.core.errors import ConfigError
 from litellm_slm_router.core.levels import TaskComplexity
+from litellm_slm_router.core.needs import REQUEST_FEATURES, RESPONSE_SCHEMA, TOOLS, VISION
 from litellm_slm_router.core.options import DEFAULT_LATENCY_S, DeploymentProfile, ModelOption
 from litellm_slm_router.core.policy import validate_section
 
@@ -152,6 +153,7 @@ def option_from_deployment(deployment: Mapping[str, Any], *, strict: bool = True
         context = DEFAULT_CONTEXT_LOCAL if is_local else DEFAULT_CONTEXT_CLOUD
         inferred.append(f"context_window={context} by default")
     max_output = _first(profile.max_output_tokens, info.get("max_output_tokens"), lookup.get("max_output_tokens"))
+    supports = _supports(profile, info, lookup, inferred)
     return ModelOption(
         deployment_id=deployment_id,
         model_group=group,
@@ -160,6 +162,7 @@ def option_from_deployment(deployment: Mapping[str, Any], *, strict: bool = True
         size_b=size_b,
         max_complexity=max_complexity,
         capabilities=profile.capabilities,
+        supports=supports,
         input_cost_per_token=float(in_price),
         output_cost_per_token=float(out_price),
         max_context=int(context),
@@ -169,6 +172,36 @@ def option_from_deployment(deployment: Mapping[str, Any], *, strict: bool = True
         tokenizer=tokenizer_for(model),
         inferred=tuple(inferred),
     )
+
+
+_SUPPORT_FLAGS = {RESPONSE_SCHEMA: "supports_response_schema", TOOLS: "supports_function_calling",
+                  VISION: "supports_vision"}
+
+
+def _supports(profile: DeploymentProfile, info: Mapping[str, Any], lookup: Mapping[str, Any],
+              inferred: list[str]) -> tuple[str, ...]:
+    """The request features a deployment takes (tools, vision, response_schema).
+
+    ``model_info.slm_router.capabilities``, when given, is the whole list (``[chat]``: none of them).
+    Otherwise each of LiteLLM's flags (``supports_function_calling``, ``supports_vision``,
+    ``supports_response_schema``) from the deployment's ``model_info``, else from LiteLLM's model map
+    for a model it knows (an unset flag there means no); a model LiteLLM does not know (no
+    ``supports_*`` flag in its entry) is assumed to take them all.
+    """
+    if profile.capabilities is not None:
+        return tuple(f for f in REQUEST_FEATURES if f in profile.capabilities)
+    # An entry with no supports_* flag at all is only a price LiteLLM registered for a custom model name.
+    known = any(key.startswith("supports_") and value is not None for key, value in lookup.items())
+    supported = []
+    for feature, flag in _SUPPORT_FLAGS.items():
+        value = info.get(flag)
+        if value is None and known:
+            value = bool(lookup.get(flag))
+            if not value:
+                inferred.append(f"no {feature}: {flag} not set in LiteLLM's model map")
+        if value is None or value:
+            supported.append(feature)
+    return tuple(supported)
 
 
 def _stable_id(deployment: Mapping[str, Any]) -> str:

@@ -53,6 +53,7 @@ class Plan:
     prompt_bounds: dict[str, int] | None  # per deployment, when the candidates' tokenizers differ
     requested: int | None  # the output bound the client asked for
     choices: int  # n: every choice is billed
+    needs: tuple[str, ...]  # request features a deployment must support (tools, vision, response_schema)
     call_id: str | None
     input_digest: str  # of what the request routes on (recorded instead of the text)
 

@@ -146,6 +146,7 @@ class Reserver:
             prompt_token_bounds=plan.prompt_bounds,
             requested_max_tokens=plan.requested,
             choices=plan.choices,
+            request_needs=plan.needs,
             observed_latency=self.latency,
             latency_cap_s=plan.caps.latency_s,
             task_id=plan.task.task_id,

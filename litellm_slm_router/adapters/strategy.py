@@ -52,6 +52,7 @@ from litellm_slm_router.core.decision import Refusal, RoutingDecision, input_dig
 from litellm_slm_router.core.errors import ConfigError, SLMRouterError
 from litellm_slm_router.core.latency import ObservedLatency
 from litellm_slm_router.core.levels import TaskComplexity
+from litellm_slm_router.core.needs import request_needs
 from litellm_slm_router.core.options import ModelOption
 from litellm_slm_router.core.policy import RoutingPolicy
 from litellm_slm_router.ledger import InProcessLedger, Ledger, TaskSnapshot
@@ -263,7 +264,8 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             model_group=model_group, prompt=prompt, metadata=metadata, request_kwargs=request_kwargs, task=task,
             caps=caps, options=options, retries=retries, by_id=by_id, assessment=assessment,
             prompt_tokens=prompt_tokens, prompt_bound=bound, prompt_bounds=bounds, requested=requested, choices=choices,
-            call_id=request_id(request_kwargs), input_digest=input_digest(prompt),
+            needs=request_needs(prompt, request_kwargs), call_id=request_id(request_kwargs),
+            input_digest=input_digest(prompt),
         )
 
     def _candidates(self, healthy: Sequence[dict], failed: set[str]

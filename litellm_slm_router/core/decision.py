@@ -52,6 +52,7 @@ class RoutingDecision(BaseModel):
     score: float
     signals: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
+    request_needs: tuple[str, ...] = ()  # features the request uses (tools, vision, response_schema)
     policy: dict[str, Any]
     policy_digest: str
     prompt_tokens: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from litellm_slm_router.core.levels import TaskComplexity
+from litellm_slm_router.core.needs import REQUEST_FEATURES
 
 __all__ = ["DEFAULT_LATENCY_S", "DeploymentProfile", "ModelOption"]
 
@@ -38,6 +39,7 @@ class ModelOption(BaseModel):
     size_b: float | None = None
     max_complexity: TaskComplexity
     capabilities: tuple[str, ...] | None = None
+    supports: tuple[str, ...] = REQUEST_FEATURES  # request features it takes: tools, vision, response_schema
     input_cost_per_token: float = 0.0
     output_cost_per_token: float = 0.0
     max_context: int

@@ -54,6 +54,7 @@ def select(
     prompt_token_bounds: Mapping[str, int] | None = None,
     requested_max_tokens: int | None = None,
     choices: int = 1,
+    request_needs: Sequence[str] = (),
     observed_latency: Mapping[str, float] | None = None,
     latency_cap_s: float | None = None,
     task_id: str | None = None,
@@ -86,7 +87,10 @@ def select(
             opt.max_output_tokens, budget, pol.min_output_tokens, opt.default_max_tokens or pol.default_max_tokens,
             choices)
         capability = _capability_gap(opt, need, needs)
-        if not opt.is_local and not pol.allow_cloud_fallback:
+        missing = [feature for feature in request_needs if feature not in opt.supports]
+        if missing:
+            reason = f"not capable: does not support {', '.join(missing)}, which the request uses"
+        elif not opt.is_local and not pol.allow_cloud_fallback:
             reason = "cloud not allowed (policy.allow_cloud_fallback is false)"
         elif bound + needed_output > opt.max_context:
             reason = f"context window: {bound} prompt (bound) + {needed_output} output tokens > {opt.max_context}"
@@ -132,7 +136,8 @@ def select(
     return RoutingDecision(
         timestamp=timestamp, task_id=task_id, call_id=call_id, model_group=model_group,
         input_digest=input_digest, input=input, complexity=need, score=assessment.score,
-        signals=assessment.signals, needs=assessment.needs, policy=view.as_dict, policy_digest=view.digest,
+        signals=assessment.signals, needs=assessment.needs, request_needs=tuple(request_needs), policy=view.as_dict,
+        policy_digest=view.digest,
         prompt_tokens=prompt_tokens, prompt_token_bound=prompt_token_bound,
         prompt_token_bounds=dict(bounds) if bounds else None, choices=choices, latency_cap_s=latency_cap_s,
         requested_max_tokens=requested_max_tokens, budget_cost_usd=budget.cost_usd, budget_tokens=budget.tokens,

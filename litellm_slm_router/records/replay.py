@@ -106,6 +106,7 @@ def replay(
                 prompt_token_bound=record.prompt_token_bound,
                 prompt_token_bounds=record.prompt_token_bounds,
                 choices=record.choices,
+                request_needs=record.request_needs,
                 latency_cap_s=record.latency_cap_s,
                 requested_max_tokens=record.requested_max_tokens,
                 observed_latency={v.option.deployment_id: v.latency_s for v in record.candidates},
