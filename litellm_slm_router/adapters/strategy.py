@@ -302,6 +302,14 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             record["task_spent_usd"] = snapshot.spent_usd
             record["task_remaining_usd"] = snapshot.remaining_usd
         plan.metadata[METADATA_KEY] = record
+        # Where LiteLLM's logging integrations and spend logs look (standard_logging_object.metadata).
+        plan.metadata["routing_decision"] = decision.litellm_routing_decision()
+        spend_logs = plan.metadata.get("spend_logs_metadata")
+        summary = decision.spend_log_summary()
+        summary.update(task=plan.task.key, task_spent_usd=record.get("task_spent_usd"),
+                       task_remaining_usd=record.get("task_remaining_usd"))
+        plan.metadata["spend_logs_metadata"] = {**(spend_logs if isinstance(spend_logs, Mapping) else {}),
+                                                "slm_router": summary}
         kwargs = plan.request_kwargs
         if plan.requested is None:  # the bound that was reserved is the bound the provider gets
             kwargs["max_output_tokens" if is_responses(kwargs) else "max_tokens"] = decision.max_tokens

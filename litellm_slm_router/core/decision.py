@@ -97,6 +97,27 @@ class RoutingDecision(BaseModel):
                            for v in self.candidates],
         }
 
+    def litellm_routing_decision(self) -> dict[str, Any]:
+        """The decision in the shape of LiteLLM's ``StandardLoggingRoutingDecision``: the field of the
+        ``standard_logging_object`` (``metadata.routing_decision``) LiteLLM's own routers fill."""
+        return {
+            "router_model_name": self.model_group,
+            "router_type": "complexity",
+            "routed_model": self.selected_model,
+            "cause": "classifier_plugin",
+            "tier": self.complexity.value,
+            "tier_label": self.reason,
+            "request_type": "chat",
+            "score": self.score,
+            "signals": list(self.signals),
+        }
+
+    def spend_log_summary(self) -> dict[str, Any]:
+        """The short summary carried in ``metadata.spend_logs_metadata.slm_router`` (LiteLLM's spend logs)."""
+        return {"level": self.complexity.value, "score": round(self.score, 4), "deployment": self.selected_model,
+                "deployment_id": self.selected_deployment_id, "reason": self.reason, "task_id": self.task_id,
+                "estimated_cost_usd": self.estimated_cost}
+
     def summary(self) -> str:
         return (f"{self.complexity.value} (score {self.score:.2f}) -> {self.selected_model} "
                 f"[{self.model_group}] ~${self.estimated_cost:.6f}: {self.reason}")
