@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from litellm.integrations.custom_logger import CustomLogger
 
+from litellm_slm_router.adapters.operator import add_routes
 from litellm_slm_router.adapters.request import (
     ADMITTED_KEY,
     METADATA_KEY,
@@ -310,6 +312,9 @@ class SLMRouterProxy(CustomLogger):
                 headers["x-slm-task-spend-usd"] = f"{float(spent):.6f}"
                 if remaining is not None:
                     headers["x-slm-task-remaining-usd"] = f"{max(0.0, float(remaining)):.6f}"
+            tokens_left = _tokens_left(record, response)
+            if tokens_left is not None:
+                headers["x-slm-task-remaining-tokens"] = str(tokens_left)
         elif isinstance(precheck, Mapping):
             headers["x-slm-task-id"] = _ascii(precheck.get("task"))
             headers["x-slm-task-spend-usd"] = f"{float(precheck.get('spent') or 0.0):.6f}"
@@ -318,6 +323,18 @@ class SLMRouterProxy(CustomLogger):
         elif isinstance(metadata.get("task_id"), str):
             headers["x-slm-task-id"] = _ascii(metadata["task_id"])
         return headers or None
+
+
+def _tokens_left(record: Mapping[str, Any], response: Any) -> int | None:
+    """The task's tokens left once this call's reservation is replaced by its usage (or released)."""
+    remaining, reserved = record.get("task_remaining_tokens"), record.get("reserved_tokens")
+    if not isinstance(remaining, int) or not isinstance(reserved, int):
+        return None
+    usage = getattr(response, "usage", None)
+    used = getattr(usage, "total_tokens", None) if usage is not None else None
+    if response is not None and not isinstance(used, int):
+        return remaining  # a stream: settled at its end
+    return max(0, remaining + reserved - (used or 0))
 
 
 def _response_cost(response: Any) -> float | None:
@@ -331,11 +348,15 @@ def _response_cost(response: Any) -> float | None:
 
 def _proxy_handler() -> SLMRouterProxy:
     try:
-        return SLMRouterProxy()
+        proxy = SLMRouterProxy()
     except StartupRefused as exc:
         if in_proxy_start_up():
             refuse_start(exc)  # prints the problems and exits: the proxy never serves with them
         raise
+    server = sys.modules.get("litellm.proxy.proxy_server")
+    if server is not None and getattr(server, "app", None) is not None:  # loaded by the proxy itself
+        add_routes(server.app, proxy)
+    return proxy
 
 
 handler = _proxy_handler()

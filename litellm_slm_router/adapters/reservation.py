@@ -150,6 +150,7 @@ class Reserver:
             observed_latency=self.latency,
             latency_cap_s=plan.caps.latency_s,
             task_id=plan.task.task_id,
+            tenant=plan.task.namespace,
             call_id=plan.call_id,
             input_digest=plan.input_digest,
             input=plan.prompt if self.record_inputs else None,

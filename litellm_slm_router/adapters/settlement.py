@@ -19,6 +19,7 @@ from typing import Any
 import litellm
 
 from litellm_slm_router.adapters.catalogue import Catalogue
+from litellm_slm_router.adapters.metrics import METRICS
 from litellm_slm_router.adapters.request import RESERVATION_KEY, metadata_of, request_id
 from litellm_slm_router.adapters.tokens import answer_text, text_bound
 from litellm_slm_router.core.decision import RoutingDecision
@@ -59,6 +60,7 @@ class Settlement:
             if len(self._pending) >= _PENDING_MAX:
                 self._pending.pop(next(iter(self._pending)))
             self._pending[reservation_id] = decision
+        METRICS.in_flight.inc()
         return {"id": reservation_id, "task": task_key, "strategy": self.uid, "created": created,
                 "deployment_id": decision.selected_deployment_id, "done": False, "request": call_id,
                 "prompt_bound": prompt_bound, "worst_cost": worst_cost, "worst_tokens": worst_tokens}
@@ -152,6 +154,7 @@ class Settlement:
         operation applied twice counts once."""
         task, _, cost, _ = operation
         what = "release a reservation" if cost is None else f"settle ${cost:.6f}"
+        METRICS.ledger_errors.labels("release" if cost is None else "settle").inc()
         if len(self._kept) >= _KEPT_MAX:
             dropped = self._kept.popleft()
             logger.error("slm-router: %d ledger operations kept while the ledger is unreachable; dropping the "
@@ -193,6 +196,7 @@ class Settlement:
 
     def _outcome(self, reservation: Mapping[str, Any], outcome: str, cost: float, prompt: int, completion: int
                  ) -> None:
+        METRICS.in_flight.dec()
         decision = self._pending.pop(str(reservation.get("id")), None)
         if decision is not None:
             self.log.write(decision.model_copy(update={

@@ -31,6 +31,7 @@ from litellm.router import CustomRoutingStrategyBase
 from litellm_slm_router.adapters import litellm_internals
 from litellm_slm_router.adapters.books import BOOKS
 from litellm_slm_router.adapters.catalogue import Catalogue, managed_groups
+from litellm_slm_router.adapters.metrics import METRICS
 from litellm_slm_router.adapters.request import (
     ADMITTED_KEY,
     METADATA_KEY,
@@ -49,7 +50,7 @@ from litellm_slm_router.adapters.tokens import prompt_bound
 from litellm_slm_router.core.caps import Caps, effective_caps, min_complexity, requested_output, resolve_task
 from litellm_slm_router.core.classifier import Assessment, TaskComplexityClassifier
 from litellm_slm_router.core.decision import Refusal, RoutingDecision, input_digest
-from litellm_slm_router.core.errors import ConfigError, SLMRouterError
+from litellm_slm_router.core.errors import ConfigError, LedgerUnavailableError, SLMRouterError
 from litellm_slm_router.core.latency import ObservedLatency
 from litellm_slm_router.core.levels import TaskComplexity
 from litellm_slm_router.core.needs import request_needs
@@ -294,13 +295,20 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
                 snapshot: TaskSnapshot | None) -> dict:
         """Record the decision, bound the call (max_tokens, timeout), note the reservation; the deployment."""
         self.log.record(decision)
+        METRICS.decided(decision.complexity.value, decision.selected_model,
+                        plan.by_id_option(decision.selected_deployment_id).is_local)
         if reservation_id is None:  # no reservation to end: written now, without an outcome
             self.log.write(decision)
+            if "ledger unavailable" in decision.reason:
+                METRICS.ledger_errors.labels("reserve").inc()
         record = decision.metadata_record()
         record["task"] = plan.task.key
         if snapshot is not None:
             record["task_spent_usd"] = snapshot.spent_usd
             record["task_remaining_usd"] = snapshot.remaining_usd
+            record["task_remaining_tokens"] = snapshot.remaining_tokens
+            if reservation_id is not None:
+                record["reserved_tokens"] = self.reserver.worst_case(plan, decision)[1]
         plan.metadata[METADATA_KEY] = record
         # Where LiteLLM's logging integrations and spend logs look (standard_logging_object.metadata).
         plan.metadata["routing_decision"] = decision.litellm_routing_decision()
@@ -328,6 +336,9 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
 
     def log_refusal(self, model_group: str, request_kwargs: Mapping[str, Any], exc: SLMRouterError) -> None:
         """Note a refused request in the decision log (reports count refusals beside answers)."""
+        METRICS.refused(type(exc).__name__, getattr(exc, "status_code", 500))
+        if isinstance(exc, LedgerUnavailableError):
+            METRICS.ledger_errors.labels("reserve").inc()
         metadata = request_kwargs.get("metadata") or request_kwargs.get("litellm_metadata") or {}
         task_id = metadata.get("task_id") if isinstance(metadata, Mapping) else None
         self.log.refuse(Refusal(

@@ -44,6 +44,7 @@ class RoutingDecision(BaseModel):
 
     timestamp: float = 0.0
     task_id: str | None = None
+    tenant: str | None = None  # the namespace of the task's budget (team:, key:, tenant: or default)
     call_id: str | None = None  # LiteLLM's call id: the attempts (retries) of one request share it
     model_group: str
     input_digest: str = ""

@@ -58,6 +58,7 @@ def select(
     observed_latency: Mapping[str, float] | None = None,
     latency_cap_s: float | None = None,
     task_id: str | None = None,
+    tenant: str | None = None,
     call_id: str | None = None,
     input_digest: str = "",
     input: Any = None,
@@ -134,7 +135,7 @@ def select(
         for index, (opt, row) in enumerate(zip(candidates, rows, strict=True)))
     selected = verdicts[chosen]
     return RoutingDecision(
-        timestamp=timestamp, task_id=task_id, call_id=call_id, model_group=model_group,
+        timestamp=timestamp, task_id=task_id, tenant=tenant, call_id=call_id, model_group=model_group,
         input_digest=input_digest, input=input, complexity=need, score=assessment.score,
         signals=assessment.signals, needs=assessment.needs, request_needs=tuple(request_needs), policy=view.as_dict,
         policy_digest=view.digest,
