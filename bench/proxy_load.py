@@ -81,15 +81,16 @@ async def _drive(spec: dict) -> dict:
     statuses: Counter[str] = Counter()
     deployments: Counter[str] = Counter()
     samples: list[str] = []
+    events: list[tuple[float, float, str]] = []  # (start, end, status), epoch seconds, if spec["events"]
     cost_sum = 0.0
     pending = iter(range(n))
 
     async def one(session: aiohttp.ClientSession, i: int) -> None:
         nonlocal cost_sum
-        task_id = spec["task_id"] or f"{spec['task_prefix']}-{i}"
+        task_id = spec["task_id"] or f"{spec['task_prefix']}-{i % spec.get('tasks', n)}"
         body = {"model": spec["model"], "messages": [{"role": "user", "content": spec["prompt"]}],
                 "max_tokens": spec["max_tokens"]}
-        started = time.perf_counter()
+        started, wall_start = time.perf_counter(), time.time()
         try:
             async with session.post(f"{urls[i % len(urls)]}/v1/chat/completions", json=body,
                                     headers={"x-slm-task-id": task_id}) as r:
@@ -107,15 +108,19 @@ async def _drive(spec: dict) -> dict:
         latencies.append(time.perf_counter() - started)
         by_status.setdefault(status, []).append(latencies[-1])
         statuses[status] += 1
+        if spec.get("events"):
+            events.append((wall_start, time.time(), status))
 
     async def worker(session: aiohttp.ClientSession) -> None:
         for i in pending:  # one shared iterator: each request index is taken exactly once
+            if spec.get("rate"):  # a steady arrival rate: request i starts no sooner than i / rate s in
+                await asyncio.sleep(max(0.0, origin + i / spec["rate"] - time.perf_counter()))
             await one(session, i)
 
     connector = aiohttp.TCPConnector(limit=spec["concurrency"], limit_per_host=spec["concurrency"])
     timeout = aiohttp.ClientTimeout(total=spec["request_timeout_s"])
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        started = time.perf_counter()
+        started = origin = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(spec["concurrency"])))
         wall = time.perf_counter() - started
     latencies.sort()
@@ -124,7 +129,7 @@ async def _drive(spec: dict) -> dict:
         "p50_ms": _percentile(latencies, 0.50) * 1000, "p99_ms": _percentile(latencies, 0.99) * 1000,
         "statuses": dict(statuses), "non_200": n - statuses.get("200", 0),
         "p50_ms_by_status": {k: _percentile(sorted(v), 0.50) * 1000 for k, v in by_status.items()},
-        "cost_sum_usd": cost_sum, "deployments": dict(deployments), "samples": samples,
+        "cost_sum_usd": cost_sum, "deployments": dict(deployments), "samples": samples, "events": events,
     }
 
 
@@ -148,11 +153,15 @@ def _support():
 
 
 def run_client(tmp: Path, name: str, urls: list[str], requests: int, concurrency: int, *,
-               prompt: str, task_id: str | None = None) -> dict:
-    """Run one load in a separate client process and return its summary."""
+               prompt: str, task_id: str | None = None, **extra) -> dict:
+    """Run one load in a separate client process and return its summary. ``extra`` spec keys: ``tasks``
+    (cycle over this many task ids ``bench-NAME-k`` instead of one per request), ``events`` (true: each
+    request's start, end and status), ``rate`` (start requests at this many a second, at most
+    ``concurrency`` in flight)."""
     support, _ = _support()
     spec = {"urls": urls, "requests": requests, "concurrency": concurrency, "model": "auto", "prompt": prompt,
-            "max_tokens": MAX_TOKENS, "task_id": task_id, "task_prefix": f"bench-{name}", "request_timeout_s": 60}
+            "max_tokens": MAX_TOKENS, "task_id": task_id, "task_prefix": f"bench-{name}", "request_timeout_s": 60,
+            **extra}
     spec_path, out_path = tmp / f"client-{name}.spec.json", tmp / f"client-{name}.out.json"
     spec_path.write_text(json.dumps(spec))
     out_path.unlink(missing_ok=True)
