@@ -4,7 +4,8 @@
 
 - ``score`` in [0, 1] grows with how much a strong model is needed: a logistic function of the
   features of the *newest user ask* (:mod:`.score`: ``features()`` and ``logit()``), under the
-  hand-set ``DEFAULT_WEIGHTS`` or a weight set fitted on an operator's own outcomes (``weights=``). An earlier user turn can raise it a little (a
+  hand-set ``DEFAULT_WEIGHTS`` or a weight set fitted on an operator's own outcomes (``weights=``).
+  An earlier user turn can raise it a little (a
   follow-up inherits some of its topic); system prompts and assistant turns are not read, so a long
   system prompt does not push every request up.
 - ``complexity`` is ``critical`` when the ask instructs an irreversible or high-stakes action
