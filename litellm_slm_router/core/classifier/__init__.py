@@ -28,7 +28,7 @@ from litellm_slm_router.core.classifier.text import ask_text, split_conversation
 from litellm_slm_router.core.levels import TaskComplexity
 
 __all__ = ["DEFAULT_WEIGHTS", "FEATURES", "Assessment", "ClassifierThresholds", "TaskComplexityClassifier",
-           "ask_text", "features", "logit"]
+           "ask_text", "check_weights", "features", "logit"]
 
 
 class Assessment(BaseModel):

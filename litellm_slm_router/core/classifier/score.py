@@ -53,6 +53,15 @@ FEATURES: tuple[str, ...] = (
     "lookup",       # 1: a short look-up or greeting
     "creative",     # 0..1: creative writing
     "cjk_hard",     # 1: hard vocabulary in Chinese or Japanese
+    # Surface features, weight 0 by default: there for a fitted weight file to use.
+    "log_chars",    # log(1 + characters)
+    "sentences",    # log(1 + sentences)
+    "questions",    # question marks
+    "numbers",      # log(1 + numbers written in digits, outside pasted material and code)
+    "big_number",   # log10(1 + the largest of them)
+    "decimals",     # numbers with a decimal part
+    "money",        # currency signs
+    "percent",      # percent signs
 )
 
 # Hand-set weights. Length carries the ranking on its own: 0.6 per unit of log word count, i.e. a
@@ -111,6 +120,9 @@ def features(raw: str, lower: str, words: list[str], word_set: frozenset[str],
             if any(d in raw for d in score_words.CJK_DELIVERABLE):
                 f["deliverable"] = 1.0
     f["log_words"] = math.log1p(n_words)
+    f["log_chars"] = math.log1p(len(raw))
+    f["sentences"] = math.log1p(raw.count(". ") + raw.count("? ") + raw.count("! ") + raw.count("\n")
+                                + (raw.rstrip()[-1:] in (".", "?", "!")))
     if n_words >= 60:
         signals.append(f"length:{n_words}w")
 
@@ -146,7 +158,20 @@ def features(raw: str, lower: str, words: list[str], word_set: frozenset[str],
             signals.append("material")
 
     # Math: every quantity and every operation cue is roughly one more step to get right.
-    numbers = len(NUMBER.findall(prose)) if any(digit in prose for digit in "0123456789") else 0
+    found = NUMBER.findall(prose) if any(digit in prose for digit in "0123456789") else []
+    numbers = len(found)
+    if found:
+        f["numbers"] = math.log1p(numbers)
+        f["big_number"] = math.log10(1.0 + max(float(n.replace(",", "")) if n.count(".") <= 1 else 0.0
+                                               for n in found))
+        f["decimals"] = float(sum("." in n for n in found))
+    questions = prose.count("?")
+    f["questions"] = float(questions)
+    if "%" in prose:
+        f["percent"] = float(prose.count("%"))
+    money = sum(prose.count(c) for c in "$€£¥")
+    if money:
+        f["money"] = float(money)
     quantities = numbers + len(prose_set & score_words.NUMBER_WORDS)
     if "-" in prose:  # "three-fourths", "one-eighth", "twenty-five"
         quantities += sum(1 for t in prose_set if "-" in t and score_words.NUMBER_WORDS.intersection(t.split("-")))
@@ -200,7 +225,6 @@ def features(raw: str, lower: str, words: list[str], word_set: frozenset[str],
 
     # Structure: list items, several questions, step phrases, constraints.
     items = len(_LIST_ITEM.findall(prose)) if "\n" in prose else 0
-    questions = prose.count("?")
     steps = _STEP_PHRASES.count(lower, word_set)
     constraints = len(word_set & score_words.CONSTRAINT)
     structure = min(items + max(questions - 1, 0) + 2 * steps + constraints, 8) / 8.0
