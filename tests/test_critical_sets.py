@@ -2,7 +2,7 @@
 
 tests/data/critical_independent.jsonl (321 prompts, see its .md) was written by an author who saw
 neither the classifier nor its word lists; the detector was not tuned to it (it was measured before
-and after issue 18's changes: recall 0.342 -> 0.690, precision 0.871 -> 0.932). The development set
+and after issue 18's changes: recall 0.342 -> 0.696, precision 0.871 -> 0.932). The development set
 tests/data/critical_dev.jsonl was written by the author of those changes and used to make them.
 """
 
@@ -33,8 +33,8 @@ def _recall_precision(name: str) -> tuple[float, float, list[str]]:
 
 def test_independent_set_recall_and_precision():
     recall, precision, _ = _recall_precision("critical_independent.jsonl")
-    # Measured 0.690 and 0.932 (before issue 18: 0.342 and 0.871); a small margin for harmless changes.
-    assert recall >= 0.67, recall
+    # Measured 0.696 and 0.932 (before issue 18: 0.342 and 0.871); a small margin for harmless changes.
+    assert recall >= 0.68, recall
     assert precision >= 0.91, precision
 
 

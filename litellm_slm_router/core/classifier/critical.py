@@ -48,6 +48,7 @@ _KIND_VERBS = {kind: frozenset(v for v, kinds in risk_words.RISK_VERBS.items() i
                for kind in risk_words.RISK_OBJECTS}
 _GERUNDS = frozenset(risk_words.GERUNDS)
 _PARTICIPLES = frozenset(risk_words.PARTICIPLES)
+_PARTICLE_HEADS = frozenset(ext.PARTICLE_VERBS)
 _PLURAL_AUDIENCE = frozenset({"everyone", "everybody", "subscribers", "list", "iedereen", "followers"})
 _EVERY = frozenset({"every", "each", "all", "jeden", "jede", "chaque", "cada", "ogni", "elke"})
 _TO_ME = frozenset({"me", "myself", "mir", "moi", "mí", "mim"})
@@ -159,8 +160,8 @@ def _worth_scanning(lower: str, word_set: frozenset[str]) -> bool:
             return True
     if _LITERALS.first(lower, word_set) or word_set & ext.CLI_TOOLS:
         return True
-    if (word_set & _GERUNDS or (word_set & _PARTICIPLES and word_set & ext.NEED_WORDS)) and (
-            word_set & _ANY_OBJECT_WORD or "prod" in lower):
+    forms = word_set & _GERUNDS or word_set & _PARTICLE_HEADS or (word_set & _PARTICIPLES and word_set & ext.NEED_WORDS)
+    if forms and (word_set & _ANY_OBJECT_WORD or "prod" in lower):
         return True
     if word_set & risk_words.EXEC_WORDS and ("prod" in lower or "live" in word_set or "```" in lower):
         return True
@@ -215,6 +216,9 @@ def _scan_sentence(tokens: list[str], found: list[str], literal: str, destructiv
         for j, t in enumerate(clause):
             if t in ext.NOUNLIKE and j and not _leads(clause, j):
                 continue  # "the blog post", "a text message": a noun here
+            if t in ext.PARTICLE_VERBS and not ext.PARTICLE_VERBS[t].keys().isdisjoint(clause[j + 1: j + 9]):
+                particle = next(p for p in clause[j + 1: j + 9] if p in ext.PARTICLE_VERBS[t])
+                verbs.append((j, (ext.PARTICLE_VERBS[t][particle],)))  # "take the site offline"
             if t in risk_words.RISK_VERBS or t in risk_words.EXEC_WORDS:
                 verbs.append((j, risk_words.RISK_VERBS.get(t, ()) + ((_EXEC,) if t in risk_words.EXEC_WORDS else ())))
             elif t in risk_words.PARTICIPLES and ext.NEED_WORDS.intersection(clause[:j]) and not question:
@@ -342,6 +346,8 @@ def _audience_or_data(kind: str, clause: list[str], sentence: list[str], verb: s
         return next((p for p in risk_words.RISK_OBJECT_PHRASES[kind] if p in text), "")
     if ext.ANONYMISED.intersection(sentence):
         return ""
+    if verb == "make" and "public" in clause:
+        return next((t for t in clause if t in ext.DATA_STORES), "")
     hit = next((t for t in sentence if t in objects), "")
     return hit or next((p for p in risk_words.RISK_OBJECT_PHRASES[kind] if p in text), "")
 

@@ -19,7 +19,7 @@ CHANGE = "change"  # a change to a live production system other than a deploy
 # Verbs per kind, added to risk_words' own lists (the kinds are the strings of risk_words).
 EXTRA_VERBS: dict[str, str] = {
     "delete": """
-        terminate deprovision decommission uninstall deregister
+        terminate deprovision decommission uninstall deregister flush invalidate evict
         verwijder verwijderen wis wissen leeg
         """,
     CHANGE: """
@@ -44,7 +44,8 @@ EXTRA_VERBS: dict[str, str] = {
     MESSAGE: """
         send email e-mail mail blast broadcast notify message text sms push post announce dm
         schick schicke sende verschicke benachrichtige informiere envoie envoyez envoyer préviens
-        envía envia manda mande enviar avisa notifica invia mandare stuur verstuur mail
+        envía envia envie manda mande enviar avisa notifica invia mandare stuur verstuur mail ping
+        unsubscribe
         """,
     EXPORT: """
         export dump download upload share send copy forward leak publish post email
@@ -81,7 +82,7 @@ EXTRA_OBJECTS: dict[str, str] = {
         clientes usuarios suscriptores clienti utenti iscritti klanten gebruikers iedereen
         drivers agents partners merchants sellers vendors tenants residents students parents patients
         volunteers donors colleagues managers workers riders guests attendees participants prospects
-        shoppers buyers owners teams departments
+        shoppers buyers owners teams departments engineers developers people
         empleados trabajadores employés salariés collaborateurs dipendenti funcionários colaboradores
         medewerkers werknemers nutzer benutzer abonnenten
         """,
@@ -98,7 +99,8 @@ EXTRA_OBJECT_PHRASES: dict[str, tuple[str, ...]] = {
     "secret": ("access token", "service account key", "deploy key"),
     "security": ("fraud rules", "fraud check", "fraud detection", "fraud filter"),
     MESSAGE: ("mailing list", "all hands", "all-hands", "whole company", "entire company", "all staff"),
-    EXPORT: ("customer data", "user data", "personal data", "customer list", "phone numbers", "home addresses",
+    EXPORT: ("user database", "customer database", "users table", "customers table", "customer data",
+             "user data", "personal data", "customer list", "phone numbers", "home addresses",
              "patient records", "patient data", "health records", "customer records", "user records",
              "employee records", "employee data", "credit card numbers"),
 }
@@ -108,6 +110,19 @@ EXTRA_PHRASES: dict[str, tuple[str, ...]] = {
     "spin down": (CHANGE,), "pay out": ("money",), "wipe out": ("delete",), "send out": (MESSAGE,),
     "maak over": ("money",),
 }
+
+# A verb and a particle a few words after it ("take the site offline", "hand over the database",
+# "top up the wallet", "make the bucket public"): the pair instructs the kind.
+PARTICLE_VERBS: dict[str, dict[str, str]] = {
+    "take": {"offline": CHANGE, "down": CHANGE}, "put": {"offline": CHANGE},
+    "bring": {"down": CHANGE, "offline": CHANGE},
+    "hand": {"over": EXPORT}, "top": {"up": "money"}, "make": {"public": EXPORT}, "open": {"up": "security"},
+}
+# Where data lives: made public, any of these is data sent out.
+DATA_STORES = words("bucket buckets repo repository database databases table tables drive folder dataset datasets "
+                    "dashboard spreadsheet sheet")
+# Package registries and stores: publishing to one is a release to everyone.
+REGISTRIES = words("npm pypi rubygems nuget maven crates.io dockerhub homebrew")
 
 # Money verbs that are money by themselves: "refund order 88213" names no amount.
 MONEY_ITSELF = words("refund reimburse payout rembourse remboursez rembourser reembolsa reembolsar reembolse "
@@ -173,11 +188,13 @@ NEGATIONS_NL = words("niet geen nooit zonder")
 # Chinese and Japanese.
 CJK_EXTRA_VERBS: dict[str, str] = {"群发": MESSAGE, "一斉送信": MESSAGE, "一斉に送": MESSAGE, "导出": EXPORT,
                                    "发送": MESSAGE, "推送": MESSAGE,
-                                   "エクスポート": EXPORT, "重启": CHANGE, "再起動": CHANGE, "回滚": CHANGE}
+                                   "エクスポート": EXPORT, "重启": CHANGE, "再起動": CHANGE, "回滚": CHANGE,
+                                   "フラッシュ": "delete"}
 CJK_EXTRA_OBJECTS: dict[str, tuple[str, ...]] = {
     MESSAGE: ("所有", "全体", "全部", "全ユーザー", "全員", "全顧客", "すべての", "全て"),
     EXPORT: ("客户", "用户", "個人情報", "顧客", "个人信息"),
     CHANGE: ("生产", "线上", "本番"),
+    "delete": ("本番", "生产", "线上", "Redis", "redis"),
 }
 # Verbs that are critical by themselves in CJK text (no object needed).
 CJK_ITSELF = {"返金": "money", "退款": "money"}
