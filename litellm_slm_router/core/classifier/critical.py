@@ -49,6 +49,10 @@ _KIND_VERBS = {kind: frozenset(v for v, kinds in risk_words.RISK_VERBS.items() i
 _GERUNDS = frozenset(risk_words.GERUNDS)
 _PARTICIPLES = frozenset(risk_words.PARTICIPLES)
 _PARTICLE_HEADS = frozenset(ext.PARTICLE_VERBS)
+_DELETE_OR_CHANGE = _KIND_VERBS[risk_words.DELETE] | _KIND_VERBS[risk_words.CHANGE]
+# Every word some rule of _worth_scanning needs (a verb, a form of one, a command, a phrase's key word).
+_TRIGGERS = (risk_words.RISK_VERB_SET | _GERUNDS | _PARTICIPLES | _PARTICLE_HEADS | ext.CLI_TOOLS
+             | risk_words.EXEC_WORDS | risk_words.LIGHT_VERBS | _LITERALS.words | _RISK_PHRASES.words)
 _PLURAL_AUDIENCE = frozenset({"everyone", "everybody", "subscribers", "list", "iedereen", "followers"})
 _EVERY = frozenset({"every", "each", "all", "jeden", "jede", "chaque", "cada", "ogni", "elke"})
 _TO_ME = frozenset({"me", "myself", "mir", "moi", "mí", "mim"})
@@ -137,6 +141,8 @@ def critical_actions(raw: str, lower: str, word_set: frozenset[str]) -> list[str
 def _worth_scanning(lower: str, word_set: frozenset[str]) -> bool:
     """Whether the sentence-level scan can find anything: a risky verb *and* a hint of an object of
     its kind (a cheap superset of what the scan accepts)."""
+    if word_set.isdisjoint(_TRIGGERS):
+        return False  # no word any rule starts from: most asks stop here
     verbs = word_set & risk_words.RISK_VERB_SET
     if verbs:
         named = word_set & _ANY_OBJECT_WORD
@@ -149,8 +155,7 @@ def _worth_scanning(lower: str, word_set: frozenset[str]) -> bool:
         # Objects named without a listed word: production, an amount, an admin account, a path.
         if verbs & _KIND_VERBS[risk_words.DEPLOY] and (verbs & risk_words.DEPLOY_ITSELF or "prod" in lower):
             return True
-        if verbs & ext.MONEY_ITSELF or ("prod" in lower and verbs & (
-                _KIND_VERBS[risk_words.DELETE] | _KIND_VERBS[risk_words.CHANGE])):
+        if verbs & ext.MONEY_ITSELF or ("prod" in lower and verbs & _DELETE_OR_CHANGE):
             return True
         if verbs & _KIND_VERBS[risk_words.MONEY] and ("$" in lower or "€" in lower or "£" in lower or "¥" in lower):
             return True
@@ -160,7 +165,8 @@ def _worth_scanning(lower: str, word_set: frozenset[str]) -> bool:
             return True
     if _LITERALS.first(lower, word_set) or word_set & ext.CLI_TOOLS:
         return True
-    forms = word_set & _GERUNDS or word_set & _PARTICLE_HEADS or (word_set & _PARTICIPLES and word_set & ext.NEED_WORDS)
+    forms = (word_set & _GERUNDS or (word_set & _PARTICIPLES and word_set & ext.NEED_WORDS)
+             or any(not word_set.isdisjoint(ext.PARTICLE_VERBS[h]) for h in word_set & _PARTICLE_HEADS))
     if forms and (word_set & _ANY_OBJECT_WORD or "prod" in lower):
         return True
     if word_set & risk_words.EXEC_WORDS and ("prod" in lower or "live" in word_set or "```" in lower):
