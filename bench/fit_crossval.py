@@ -1,6 +1,7 @@
 """Routing quality when the score's weights are fitted on outcomes: k-fold cross-validation.
 
     python bench/fit_crossval.py            # writes bench/results/fit_crossval.json
+    python bench/fit_crossval.py --limit 60 --seeds 1   # smoke run
 
 For GSM8K and MT-Bench (RouteLLM's outcomes, as in routing_quality.py) the prompts are shuffled
 (fixed seed) into k = 5 folds. For each fold, ``slm-router fit``'s model (a logistic regression over
@@ -55,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seeds", type=int, default=3, help="shuffles averaged (seeds 0..N-1)")
     parser.add_argument("--l2", type=float, default=20.0)
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N prompts of each set")
     parser.add_argument("--json", type=Path, default=RESULTS / "fit_crossval.json")
     args = parser.parse_args(argv)
 
@@ -66,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[str, dict] = {}
     for dataset, loader in (("GSM8K", load_gsm8k), ("MT-Bench", load_mt_bench)):
         prompts, weak, strong = loader(args.data)
+        if args.limit:
+            prompts, weak, strong = prompts[: args.limit], weak[: args.limit], strong[: args.limit]
         rows = [prompt_features(p) for p in prompts]
         per_seed = [apgr(curve(cross_validated(rows, weak, strong, args.folds, seed, args.l2), weak, strong))
                     for seed in range(args.seeds)]
