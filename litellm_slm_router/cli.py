@@ -29,17 +29,21 @@ SAMPLE_TASKS = (
 )
 
 
-def _classifier(config_path: str | None) -> TaskComplexityClassifier:
+def _classifier(config_path: str | None, weights_path: str | None = None) -> TaskComplexityClassifier:
+    from litellm_slm_router.adapters.config import load_config, load_weights
+
     if not config_path:
-        return TaskComplexityClassifier()
-    from litellm_slm_router.adapters.config import load_config
+        return TaskComplexityClassifier(weights=load_weights(weights_path) if weights_path else None)
+    plugin = load_config(config_path).plugin
+    if weights_path:
+        return TaskComplexityClassifier(plugin.classifier, weights=load_weights(weights_path))
+    return plugin.build_classifier()
 
-    return TaskComplexityClassifier(load_config(config_path).plugin.classifier)
 
-
-def _classify(texts: Sequence[str], config_path: str | None, stdin: TextIO, stdout: TextIO) -> int:
+def _classify(texts: Sequence[str], config_path: str | None, stdin: TextIO, stdout: TextIO,
+              weights_path: str | None = None) -> int:
     """One JSON line per text argument, or per JSON input line (``prompt`` or ``messages``) on stdin."""
-    classifier = _classifier(config_path)
+    classifier = _classifier(config_path, weights_path)
     write = stdout.write
 
     def assessment(prompt: Any) -> dict[str, Any]:
@@ -97,7 +101,7 @@ def _explain(requests: Sequence[tuple[Any, dict]], config_path: str | None, grou
         from litellm_slm_router.adapters.config import load_config
 
         loaded = load_config(config_path)
-        classifier = TaskComplexityClassifier(loaded.plugin.classifier)
+        classifier = loaded.plugin.build_classifier()
         catalogue = Catalogue.from_model_list(loaded.model_list)
         groups = sorted(managed_groups(loaded.model_list, loaded.plugin.model_groups))
         if group:
@@ -295,6 +299,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                                          "stdin; one JSON assessment per line")
     cl.add_argument("text", nargs="*", help="prompts to assess (each argument is one prompt; default: stdin)")
     cl.add_argument("--config", help="a LiteLLM config whose slm_router.classifier thresholds to use")
+    cl.add_argument("--weights", help="a weight file written by 'slm-router fit' (instead of the hand-set weights)")
+    ca = sub.add_parser("calibrate", help="score bands for a sample of requests (JSON lines: prompt, messages or "
+                                          "decision-log records); prints the classifier: YAML")
+    ca.add_argument("path")
+    ca.add_argument("--shares", help="simple,moderate,complex shares of the sample, e.g. 0.5,0.3,0.2")
+    ca.add_argument("--cloud-share", type=float, help="the share of the sample to route to cloud deployments "
+                                                      "(needs --config)")
+    ca.add_argument("--config", help="a LiteLLM config (its deployments, policy and classifier settings)")
+    ca.add_argument("--group", help="with --cloud-share: the managed model group (default: the first)")
+    ca.add_argument("--weights", help="a weight file written by 'slm-router fit'")
+    ft = sub.add_parser("fit", help="fit the score's weights on outcomes (JSON lines: prompt or messages, weak, "
+                                    "strong) and write a weight file")
+    ft.add_argument("path")
+    ft.add_argument("--out", required=True, help="where to write the weight file (JSON)")
+    ft.add_argument("--l2", type=float, default=20.0, help="pull towards the hand-set weights (default 20)")
     ex = sub.add_parser("explain", help="show how a task is assessed and, with --config, where it would go")
     ex.add_argument("text", nargs="*", help="the task (default: a few sample tasks)")
     ex.add_argument("--config", help="a LiteLLM config with model_list and an slm_router: section")
@@ -331,7 +350,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "classify":
-            return _classify(args.text, args.config, sys.stdin, sys.stdout)
+            return _classify(args.text, args.config, sys.stdin, sys.stdout, args.weights)
+        if args.command in ("calibrate", "fit"):
+            from litellm_slm_router.local import tuning
+
+            if args.command == "fit":
+                return tuning.fit(args.path, args.out, sys.stdout, l2=args.l2)
+            return tuning.calibrate(args.path, sys.stdout, shares=args.shares, cloud_share=args.cloud_share,
+                                    config_path=args.config, weights_path=args.weights, group=args.group)
         if args.command == "explain":
             if args.request:
                 requests = [_read_request(args.request)]

@@ -21,7 +21,7 @@ def test_labelled_set_accuracy_and_critical_recall():
     critical = sum(n for (label, _), n in confusion.items() if label == "critical")
     recalled = confusion[("critical", "critical")]
     false_critical = sum(n for (label, got), n in confusion.items() if got == "critical" and label != "critical")
-    # The quality target: accuracy >= 0.90 over the four levels (measured 0.908) and every instructed
+    # The quality target: accuracy >= 0.90 over the four levels (measured 0.905) and every instructed
     # critical action caught.
     assert accuracy >= 0.90, confusion
     assert recalled == critical, "every instructed critical action must be caught"
@@ -213,7 +213,7 @@ def test_word_problems_rank_by_steps_more_than_by_length():
     steps = [row["steps"] for row in MATH]
     by_score = _spearman([a.score for a in assessments], steps)
     by_length = _spearman([float(len(row["problem"])) for row in MATH], steps)
-    # Measured 0.57 against 0.45 for length.
+    # Measured 0.59 against 0.45 for length (0.57 before issue 18).
     assert by_score > by_length + 0.1, (by_score, by_length)
     # Words such as "class" or "library" in a word problem are not code, and a story about fees,
     # wages or fares instructs no payment (four of these were flagged critical before).

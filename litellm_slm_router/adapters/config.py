@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,7 +18,7 @@ from litellm_slm_router.ledger import DEFAULT_TTL_S, InProcessLedger, Ledger, Re
 if TYPE_CHECKING:
     from litellm_slm_router.adapters.strategy import SLMRoutingStrategy
 
-__all__ = ["SECTION", "LedgerConfig", "LoadedConfig", "PluginConfig", "load_config"]
+__all__ = ["SECTION", "LedgerConfig", "LoadedConfig", "PluginConfig", "load_config", "load_weights"]
 
 SECTION = "slm_router"
 
@@ -74,6 +75,11 @@ class PluginConfig(BaseModel):
     def from_mapping(cls, data: Mapping[str, Any] | None) -> PluginConfig:
         return validate_section(cls, data, SECTION)
 
+    def build_classifier(self) -> TaskComplexityClassifier:
+        """The classifier these settings describe: its bands, and a fitted weight file if one is named."""
+        weights = load_weights(self.classifier.weights) if self.classifier.weights else None
+        return TaskComplexityClassifier(self.classifier, weights=weights)
+
     def install(self, router: Any, reuse: SLMRoutingStrategy | None = None) -> SLMRoutingStrategy:
         """Install the plugin on ``router`` as this configuration says.
 
@@ -85,7 +91,7 @@ class PluginConfig(BaseModel):
 
         return install(
             router, self.policy, model_groups=self.model_groups,
-            classifier=reuse.classifier if reuse else TaskComplexityClassifier(self.classifier),
+            classifier=reuse.classifier if reuse else self.build_classifier(),
             decision_log=reuse.log if reuse else DecisionLog(maxlen=self.decision_memory, path=self.decision_log),
             record_inputs=self.record_inputs, ledger=reuse.ledger if reuse else self.ledger.build(router),
             on_ledger_unavailable=self.ledger.on_unavailable,
@@ -115,4 +121,31 @@ def load_config(path: str | Path) -> LoadedConfig:
     model_list = data.get("model_list") or []
     if not isinstance(model_list, list):
         raise ConfigError(f"{p}: model_list must be a list of deployments")
-    return LoadedConfig(path=str(p), plugin=PluginConfig.from_mapping(data.get(SECTION)), model_list=model_list)
+    plugin = PluginConfig.from_mapping(data.get(SECTION))
+    weights = plugin.classifier.weights
+    if weights and not Path(weights).is_absolute():  # a weight file next to the config file
+        classifier = plugin.classifier.model_copy(update={"weights": str(p.parent / weights)})
+        plugin = plugin.model_copy(update={"classifier": classifier})
+    if plugin.classifier.weights:
+        load_weights(plugin.classifier.weights)  # a missing or bad file fails here, not on the first request
+    return LoadedConfig(path=str(p), plugin=plugin, model_list=model_list)
+
+
+def load_weights(path: str | Path) -> dict[str, float]:
+    """The weights of a file written by ``slm-router fit`` (``{"weights": {...}}``, or the mapping itself)."""
+    from litellm_slm_router.core.classifier import check_weights
+
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"classifier weights file {p} does not exist") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"classifier weights file {p} is not valid JSON: {exc}") from None
+    weights = data.get("weights", data) if isinstance(data, Mapping) else None
+    if not isinstance(weights, Mapping):
+        raise ConfigError(f"classifier weights file {p}: expected {{\"weights\": {{feature: number}}}}")
+    try:
+        return check_weights(weights)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"classifier weights file {p}: {exc}") from None

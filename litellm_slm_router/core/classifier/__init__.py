@@ -3,7 +3,9 @@
 ``TaskComplexityClassifier().assess(messages)`` returns an :class:`Assessment`:
 
 - ``score`` in [0, 1] grows with how much a strong model is needed: a logistic function of the
-  features of the *newest user ask* (:mod:`.score`). An earlier user turn can raise it a little (a
+  features of the *newest user ask* (:mod:`.score`: ``features()`` and ``logit()``), under the
+  hand-set ``DEFAULT_WEIGHTS`` or a weight set fitted on an operator's own outcomes (``weights=``).
+  An earlier user turn can raise it a little (a
   follow-up inherits some of its topic); system prompts and assistant turns are not read, so a long
   system prompt does not push every request up.
 - ``complexity`` is ``critical`` when the ask instructs an irreversible or high-stakes action
@@ -15,17 +17,18 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from litellm_slm_router.core.classifier.critical import CONFIRMATIONS, critical_actions
-from litellm_slm_router.core.classifier.score import need_logit
+from litellm_slm_router.core.classifier.score import DEFAULT_WEIGHTS, FEATURES, features, logit
 from litellm_slm_router.core.classifier.text import ask_text, split_conversation, words
 from litellm_slm_router.core.levels import TaskComplexity
 
-__all__ = ["Assessment", "ClassifierThresholds", "TaskComplexityClassifier", "ask_text"]
+__all__ = ["DEFAULT_WEIGHTS", "FEATURES", "Assessment", "ClassifierThresholds", "TaskComplexityClassifier",
+           "ask_text", "check_weights", "features", "logit"]
 
 
 class Assessment(BaseModel):
@@ -45,15 +48,19 @@ class ClassifierThresholds(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    moderate: float = Field(default=0.25, gt=0.0, lt=1.0)
+    moderate: float = Field(default=0.22, gt=0.0, lt=1.0)
     complex: float = Field(default=0.59, gt=0.0, lt=1.0)
+    # A JSON weight file written by ``slm-router fit`` (read by the config loader, not here).
+    weights: str | None = None
 
 
 class TaskComplexityClassifier:
     """Deterministic, offline classifier of how much model a chat request needs."""
 
-    def __init__(self, thresholds: ClassifierThresholds | None = None) -> None:
+    def __init__(self, thresholds: ClassifierThresholds | None = None,
+                 weights: Mapping[str, float] | None = None) -> None:
         self.thresholds = thresholds or ClassifierThresholds()
+        self.weights: Mapping[str, float] = DEFAULT_WEIGHTS if weights is None else check_weights(weights)
         if self.thresholds.moderate >= self.thresholds.complex:
             raise ValueError(
                 "classifier thresholds: 'moderate' must be below 'complex' "
@@ -68,11 +75,12 @@ class TaskComplexityClassifier:
         word_set = frozenset(ask_words)
         signals: list[str] = []
         needs: list[str] = []
-        z = need_logit(ask, lower, ask_words, word_set, signals, needs)
+        z = logit(features(ask, lower, ask_words, word_set, signals, needs), self.weights)
         if previous:
             previous_lower = previous.lower()
             previous_words = words(previous_lower)
-            previous_z = need_logit(previous, previous_lower, previous_words, frozenset(previous_words), [], [])
+            previous_z = logit(features(previous, previous_lower, previous_words, frozenset(previous_words)),
+                               self.weights)
             if previous_z > z:
                 z += 0.4 * (previous_z - z)
                 signals.append(f"context:earlier_turns={earlier_turns}")
@@ -87,9 +95,9 @@ class TaskComplexityClassifier:
             signals.extend(f"critical:{a}" for a in actions)
             if "reasoning" not in needs:
                 needs.append("reasoning")
-            return Assessment(complexity=TaskComplexity.CRITICAL, score=round(max(score, 0.9), 4),
+            return Assessment(complexity=TaskComplexity.CRITICAL, score=round(max(score, 0.9), 6),
                               signals=tuple(signals), needs=tuple(needs), words=len(ask_words))
-        return Assessment(complexity=self.level_of(score), score=round(score, 4), signals=tuple(signals),
+        return Assessment(complexity=self.level_of(score), score=round(score, 6), signals=tuple(signals),
                           needs=tuple(needs), words=len(ask_words))
 
     def level_of(self, score: float) -> TaskComplexity:
@@ -99,3 +107,14 @@ class TaskComplexityClassifier:
         if score < self.thresholds.complex:
             return TaskComplexity.MODERATE
         return TaskComplexity.COMPLEX
+
+
+def check_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    """A weight set as floats, refusing names that are not features (a typo would silently count 0)."""
+    unknown = sorted(set(weights) - set(FEATURES))
+    if unknown:
+        raise ValueError(f"classifier weights: unknown feature(s) {', '.join(unknown)} (known: {', '.join(FEATURES)})")
+    out = {name: float(value) for name, value in weights.items()}
+    if not all(math.isfinite(v) for v in out.values()):
+        raise ValueError("classifier weights must be finite numbers")
+    return out

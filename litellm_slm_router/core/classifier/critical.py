@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from litellm_slm_router.core.classifier import risk_words
+from litellm_slm_router.core.classifier import risk_words_ext as ext
 from litellm_slm_router.core.classifier.score import FENCE, MATERIAL, NUMBER
 from litellm_slm_router.core.classifier.score_words import words
 from litellm_slm_router.core.classifier.text import PhraseIndex, opening, sentence_tokens
@@ -45,6 +46,46 @@ _ANY_OBJECT_WORD = frozenset().union(*_OBJECT_WORDS.values())
 # Per kind, the risky verbs that can do it.
 _KIND_VERBS = {kind: frozenset(v for v, kinds in risk_words.RISK_VERBS.items() if kind in kinds)
                for kind in risk_words.RISK_OBJECTS}
+_GERUNDS = frozenset(risk_words.GERUNDS)
+_PARTICIPLES = frozenset(risk_words.PARTICIPLES)
+_PARTICLE_HEADS = frozenset(ext.PARTICLE_VERBS)
+_DELETE_OR_CHANGE = _KIND_VERBS[risk_words.DELETE] | _KIND_VERBS[risk_words.CHANGE]
+# Every word some rule of _worth_scanning needs (a verb, a form of one, a command, a phrase's key word).
+_TRIGGERS = (risk_words.RISK_VERB_SET | _GERUNDS | _PARTICIPLES | _PARTICLE_HEADS | ext.CLI_TOOLS
+             | risk_words.EXEC_WORDS | risk_words.LIGHT_VERBS | _LITERALS.words | _RISK_PHRASES.words)
+_PLURAL_AUDIENCE = frozenset({"everyone", "everybody", "subscribers", "list", "iedereen", "followers"})
+_EVERY = frozenset({"every", "each", "all", "jeden", "jede", "chaque", "cada", "ogni", "elke"})
+_TO_ME = frozenset({"me", "myself", "mir", "moi", "mí", "mim"})
+
+
+def is_prod(token: str) -> bool:
+    """Whether a token names production: "prod", "production", "prod-eu", "billing-prod", "produktionsdatenbank"."""
+    return (token in ext.PROD_WORDS or token.startswith(ext.PROD_PREFIXES)
+            or any(i in token for i in ext.PROD_INFIXES))
+
+
+def _sandboxed(sentence: list[str]) -> bool:
+    """A sandbox or a test is named and production is not: the action harms nothing real."""
+    if any(is_prod(t) for t in sentence):
+        return False
+    if ext.SANDBOX.intersection(sentence):
+        return True
+    text = " " + " ".join(sentence) + " "
+    return any(p in text for p in ext.SANDBOX_PHRASES)
+
+
+def _cli_command(tokens: list[str]) -> str:
+    """A command line of a tool that changes real systems, with a mutating subcommand ("gcloud sql instances
+    delete"), or ''. Read-only subcommands and dry runs are not."""
+    for i, t in enumerate(tokens):
+        if t in ext.CLI_TOOLS:
+            window = tokens[i + 1: i + 6]
+            if ext.CLI_SAFE.isdisjoint(window):
+                sub = next((w for w in window if w in ext.CLI_MUTATING
+                            or (":" in w and not ext.CLI_MUTATING.isdisjoint(w.split(":")))), "")
+                if sub:
+                    return f"{t} {sub}"
+    return ""
 
 
 def _may_hold_key(raw: str) -> bool:
@@ -80,7 +121,8 @@ def critical_actions(raw: str, lower: str, word_set: frozenset[str]) -> list[str
                             or risk_words.ARTEFACTS.intersection(head_tokens)):
             scan = head
     literal = next((c for c in risk_words.COMMAND_LITERALS if c in scan), "")
-    destructive_code = next((c for c in risk_words.CODE_DESTRUCTIVE if c in code), "") if code else ""
+    destructive_code = (next((c for c in risk_words.CODE_DESTRUCTIVE if c in code), "")
+                        or _cli_command(sentence_tokens(code))) if code else ""
     parts = _SENTENCES_KEPT.split(scan)
     # "... How much does she make?": a word problem (numbers, and a question for a quantity or at the
     # end), whose statements describe a situation.
@@ -99,6 +141,8 @@ def critical_actions(raw: str, lower: str, word_set: frozenset[str]) -> list[str
 def _worth_scanning(lower: str, word_set: frozenset[str]) -> bool:
     """Whether the sentence-level scan can find anything: a risky verb *and* a hint of an object of
     its kind (a cheap superset of what the scan accepts)."""
+    if word_set.isdisjoint(_TRIGGERS):
+        return False  # no word any rule starts from: most asks stop here
     verbs = word_set & risk_words.RISK_VERB_SET
     if verbs:
         named = word_set & _ANY_OBJECT_WORD
@@ -111,13 +155,19 @@ def _worth_scanning(lower: str, word_set: frozenset[str]) -> bool:
         # Objects named without a listed word: production, an amount, an admin account, a path.
         if verbs & _KIND_VERBS[risk_words.DEPLOY] and (verbs & risk_words.DEPLOY_ITSELF or "prod" in lower):
             return True
+        if verbs & ext.MONEY_ITSELF or ("prod" in lower and verbs & _DELETE_OR_CHANGE):
+            return True
         if verbs & _KIND_VERBS[risk_words.MONEY] and ("$" in lower or "€" in lower or "£" in lower or "¥" in lower):
             return True
         if verbs & _KIND_VERBS[risk_words.ADMIN] and "admin" in lower:
             return True
         if verbs & _KIND_VERBS[risk_words.DELETE] and "/" in lower:
             return True
-    if _LITERALS.first(lower, word_set):
+    if _LITERALS.first(lower, word_set) or word_set & ext.CLI_TOOLS:
+        return True
+    forms = (word_set & _GERUNDS or (word_set & _PARTICIPLES and word_set & ext.NEED_WORDS)
+             or any(not word_set.isdisjoint(ext.PARTICLE_VERBS[h]) for h in word_set & _PARTICLE_HEADS))
+    if forms and (word_set & _ANY_OBJECT_WORD or "prod" in lower):
         return True
     if word_set & risk_words.EXEC_WORDS and ("prod" in lower or "live" in word_set or "```" in lower):
         return True
@@ -156,16 +206,31 @@ def _scan_sentence(tokens: list[str], found: list[str], literal: str, destructiv
     # A destructive command in a plain instruction ("DROP TABLE users", "set verify=False and push it").
     if literal and frame in ("", "do") and literal in sentence_text:
         before = sentence_text[: sentence_text.find(literal)].split()
-        if not any(t in risk_words.NEGATIONS or t.endswith("n't") for t in before):
+        if not any(t in risk_words.NEGATIONS or t.endswith("n't") for t in before) and not _sandboxed(tokens):
             _add(found, f"execute({literal.strip()})")
+    # A command line that changes a real system ("aws ec2 terminate-instances ...", "gcloud sql instances delete").
+    cli = _cli_command(tokens) if frame in ("", "do") and not ext.CLI_TOOLS.isdisjoint(tokens) else ""
+    if cli and not _sandboxed(tokens):
+        before = tokens[: tokens.index(cli.split()[0])]
+        if not any(t in risk_words.NEGATIONS or t.endswith("n't") for t in before):
+            _add(found, f"execute({cli})")
     for clause in clauses:
         if not clause or clause[0] in risk_words.HYPOTHETICAL or clause[0] in risk_words.TOPIC_VERBS:
             continue
         clause_text = " " + " ".join(clause) + " "
         verbs: list[tuple[int, tuple[str, ...]]] = []
         for j, t in enumerate(clause):
+            if t in ext.NOUNLIKE and j and not _leads(clause, j):
+                continue  # "the blog post", "a text message": a noun here
+            if t in ext.PARTICLE_VERBS and not ext.PARTICLE_VERBS[t].keys().isdisjoint(clause[j + 1: j + 9]):
+                particle = next(p for p in clause[j + 1: j + 9] if p in ext.PARTICLE_VERBS[t])
+                verbs.append((j, (ext.PARTICLE_VERBS[t][particle],)))  # "take the site offline"
             if t in risk_words.RISK_VERBS or t in risk_words.EXEC_WORDS:
                 verbs.append((j, risk_words.RISK_VERBS.get(t, ()) + ((_EXEC,) if t in risk_words.EXEC_WORDS else ())))
+            elif t in risk_words.PARTICIPLES and ext.NEED_WORDS.intersection(clause[:j]) and not question:
+                verbs.append((j, risk_words.PARTICIPLES[t]))  # "we need the service rolled back"
+            elif t in risk_words.GERUNDS and j and clause[j - 1] in ext.GERUND_LEADS:
+                verbs.append((j, risk_words.GERUNDS[t]))  # "would you mind deleting ...", "go ahead with wiping"
             elif t in risk_words.LIGHT_VERBS:
                 nouns = [risk_words.ACTION_NOUNS[n] for n in clause[j + 1: j + 4] if n in risk_words.ACTION_NOUNS]
                 if nouns:
@@ -187,7 +252,7 @@ def _scan_sentence(tokens: list[str], found: list[str], literal: str, destructiv
             if leading_only and not _leads(clause, position):
                 continue  # "her parents pay her $4 ... how much?": a statement, the verb does not lead
             for kind in kinds:
-                obj = _object_for(kind, clause, clause_text, tokens, literal, destructive_code)
+                obj = _object_for(kind, clause, clause_text, tokens, literal, destructive_code, clause[position])
                 if obj:
                     _add(found, f"{kind}({obj})")
 
@@ -202,7 +267,9 @@ def _leads(clause: list[str], position: int) -> bool:
     """Whether the verb at ``position`` leads its clause: it opens it after nothing but LEADING words,
     follows "and" ("skip the canary and roll out ..."), or comes after a "you"."""
     before = clause[:position]
-    return not before or before[-1] in ("and", "&") or "you" in before or risk_words.LEADING.issuperset(before)
+    # "you" leads only as the doer asked for ("she wants you to pay"), not in a story's rule ("you must pay $2").
+    return (not before or before[-1] in ("and", "&", "you", "please") or (before[-1] == "to" and "you" in before)
+            or risk_words.LEADING.issuperset(before))
 
 
 def _add(found: list[str], action: str) -> None:
@@ -210,10 +277,17 @@ def _add(found: list[str], action: str) -> None:
         found.append(action)
 
 
-def _object_for(
-    kind: str, clause: list[str], clause_text: str, sentence: list[str], literal: str, destructive_code: str
-) -> str:
+def _object_for(kind: str, clause: list[str], clause_text: str, sentence: list[str], literal: str,
+                destructive_code: str, verb: str = "") -> str:
     """The object that makes ``kind`` dangerous here, or '' when there is none."""
+    if _sandboxed(sentence):
+        return ""  # Stripe test mode, a local minikube, a test email to oneself
+    if kind in (ext.MESSAGE, ext.EXPORT):
+        return _audience_or_data(kind, clause, sentence, verb)
+    if kind == risk_words.CHANGE:
+        hit = next((t for t in sentence if is_prod(t) or t in risk_words.RISK_OBJECTS[kind]), "")
+        joined = " " + " ".join(sentence) + " "
+        return hit or next((p for p in risk_words.RISK_OBJECT_PHRASES[kind] if p in joined), "")
     if kind == _EXEC:
         if literal:
             return literal.strip()
@@ -223,7 +297,7 @@ def _object_for(
             return f"code:{destructive_code.strip('(')}"
         return ""
     if kind == risk_words.DEPLOY:
-        hit = next((t for t in sentence if t.startswith("prod") or t in risk_words.RISK_OBJECTS[kind]), "")
+        hit = next((t for t in sentence if is_prod(t) or t in risk_words.RISK_OBJECTS[kind]), "")
         if hit:
             return hit
         joined = " ".join(sentence)
@@ -237,9 +311,12 @@ def _object_for(
     # Money and secrets may be named anywhere in the sentence; other objects in the same clause.
     scope = sentence if kind in (risk_words.MONEY, risk_words.SECRET) else clause
     tokens = set(scope)
-    if (kind == risk_words.DELETE and tokens & risk_words.HARMLESS_DELETE_OBJECTS
-            and not any(t.startswith("prod") for t in tokens)):
-        return ""
+    if kind == risk_words.DELETE:
+        prod = next((t for t in scope if is_prod(t)), "")
+        if prod:
+            return prod
+        if tokens & risk_words.HARMLESS_DELETE_OBJECTS:
+            return ""
     hit = tokens & risk_words.RISK_OBJECTS[kind]
     if hit:
         return sorted(hit)[0]
@@ -248,9 +325,37 @@ def _object_for(
     text = " " + " ".join(scope) + " "
     if kind == risk_words.MONEY and any(c in text for c in "$€£¥"):
         return "amount"
+    if kind == risk_words.MONEY and verb in ext.MONEY_ITSELF:
+        return "refund(implied)"
     if kind == risk_words.DELETE and any(t.startswith(("/", "gs://", "s3://")) for t in scope):
         return "path"
     return next((p for p in risk_words.RISK_OBJECT_PHRASES[kind] if p in text), "")
+
+
+def _audience_or_data(kind: str, clause: list[str], sentence: list[str], verb: str) -> str:
+    """A message's audience when it is many ("all customers", "the mailing list", "#general"), or personal
+    data sent or copied out ("all customer emails", "the patient records"); '' when sent to oneself."""
+    at = clause.index(verb) if verb in clause else -1
+    if 0 <= at < len(clause) - 1 and clause[at + 1] in _TO_ME:
+        return ""
+    text = " " + " ".join(sentence) + " "
+    objects = risk_words.RISK_OBJECTS[kind]
+    if kind == ext.MESSAGE:
+        hit = next((t for t in sentence if t in objects and t not in ext.SINGLE_AUDIENCE), "")
+        if hit and (hit in _PLURAL_AUDIENCE or ext.QUANTIFIERS.intersection(sentence)):
+            return hit
+        single = next((t for t in sentence if t in ext.SINGLE_AUDIENCE), "")
+        if single and _EVERY.intersection(sentence):
+            return single  # "every subscriber", "each customer"
+        if any(t.startswith("#") and len(t) > 2 for t in sentence):
+            return "channel"
+        return next((p for p in risk_words.RISK_OBJECT_PHRASES[kind] if p in text), "")
+    if ext.ANONYMISED.intersection(sentence):
+        return ""
+    if verb == "make" and "public" in clause:
+        return next((t for t in clause if t in ext.DATA_STORES), "")
+    hit = next((t for t in sentence if t in objects), "")
+    return hit or next((p for p in risk_words.RISK_OBJECT_PHRASES[kind] if p in text), "")
 
 
 def _scan_cjk(lower: str, found: list[str]) -> None:
@@ -259,6 +364,10 @@ def _scan_cjk(lower: str, found: list[str]) -> None:
             continue
         if any(a in sentence for a in risk_words.CJK_ASK):
             continue
+        for verb, kind in ext.CJK_ITSELF.items():
+            at = sentence.find(verb)
+            if at >= 0 and not any(0 <= sentence.find(n) < at for n in risk_words.CJK_NEGATIONS):
+                _add(found, f"{kind}({verb})")
         for verb, kind in risk_words.CJK_RISK_VERBS.items():
             pos = sentence.find(verb)
             if pos < 0:

@@ -340,3 +340,51 @@ CJK_OBJECTS: dict[str, tuple[str, ...]] = {
 CJK_ASK = ("如何", "怎么", "怎样", "为什么", "什么", "哪些", "吗", "？", "?", "之前", "どうやって", "どうすれば",
            "方法", "なぜ", "とは", "ですか", "でしょうか", "前に", "教えて")
 CJK_NEGATIONS = ("不要", "别", "不用", "しないで", "ないでください", "しないでください")
+
+# ---------------------------------------------------------------- the further kinds and words (risk_words_ext)
+
+from litellm_slm_router.core.classifier import risk_words_ext as _ext  # noqa: E402
+
+CHANGE, MESSAGE, EXPORT = _ext.CHANGE, _ext.MESSAGE, _ext.EXPORT
+for _kind, _text in _ext.EXTRA_VERBS.items():
+    for _verb in _text.split():
+        if _kind not in RISK_VERBS.get(_verb, ()):
+            RISK_VERBS[_verb] = (*RISK_VERBS.get(_verb, ()), _kind)
+
+
+def _gerunds(verb: str) -> tuple[str, ...]:
+    """English -ing forms of a verb: "wipe" -> "wiping", "drop" -> "dropping", "push" -> "pushing"."""
+    forms = [verb + "ing"]
+    if verb.endswith("e"):
+        forms.append(verb[:-1] + "ing")
+    if len(verb) >= 3 and verb[-1] in "bdglmnprt" and verb[-2] in "aeiou" and verb[-3] not in "aeiou":
+        forms.append(verb + verb[-1] + "ing")
+    return tuple(forms)
+
+
+# Gerunds of the ASCII risky verbs, read only after GERUND_LEADS ("would you mind deleting ...").
+GERUNDS: dict[str, tuple[str, ...]] = {g: kinds for v, kinds in RISK_VERBS.items() if v.isascii() and v.isalpha()
+                                       for g in _gerunds(v)}
+PARTICIPLES: dict[str, tuple[str, ...]] = {
+    form: kinds for v, kinds in RISK_VERBS.items() if v.isascii() and v.isalpha()
+    for form in (v + "ed", v[:-1] + "ed" if v.endswith("e") else v + "ed", v + v[-1] + "ed")}
+PARTICIPLES.update(_ext.IRREGULAR_PARTICIPLES)
+COMMAND_LITERALS = COMMAND_LITERALS + _ext.REVEAL_LITERALS
+RISK_VERB_SET = frozenset(RISK_VERBS)
+RISK_PHRASES.update(_ext.EXTRA_PHRASES)
+RISK_OBJECTS = {**RISK_OBJECTS, CHANGE: words(_ext.EXTRA_OBJECTS[CHANGE]) | _ext.PROD_WORDS,
+                MESSAGE: words(_ext.EXTRA_OBJECTS[MESSAGE]) | _ext.SINGLE_AUDIENCE,
+                EXPORT: words(_ext.EXTRA_OBJECTS[EXPORT])}
+for _kind in (DELETE, MONEY, SECRET, ADMIN, SECURITY):
+    RISK_OBJECTS[_kind] = RISK_OBJECTS[_kind] | words(_ext.EXTRA_OBJECTS[_kind])
+RISK_OBJECT_PHRASES = {kind: RISK_OBJECT_PHRASES.get(kind, ()) + _ext.EXTRA_OBJECT_PHRASES.get(kind, ())
+                       for kind in RISK_OBJECTS}
+LIGHT_VERBS = LIGHT_VERBS | _ext.LIGHT_VERBS
+ARTEFACTS = ARTEFACTS | _ext.ARTEFACTS
+ACTION_NOUNS.update(_ext.ACTION_NOUNS)
+ASK_OPENERS = ASK_OPENERS | _ext.ASK_OPENERS_NL
+NEGATIONS = NEGATIONS | _ext.NEGATIONS_NL
+CJK_RISK_VERBS.update(_ext.CJK_EXTRA_VERBS)
+for _kind, _objects in _ext.CJK_EXTRA_OBJECTS.items():
+    CJK_OBJECTS[_kind] = CJK_OBJECTS.get(_kind, ()) + _objects
+RISK_OBJECTS[DEPLOY] = RISK_OBJECTS[DEPLOY] | _ext.REGISTRIES

@@ -78,7 +78,18 @@ NUMBER_WORDS = words(
     """
     one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen twenty thirty
     forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands million dozen dozens half
-    twice thrice double triple quarter quarters third thirds fifth percent
+    twice thrice double triple quarter quarters third thirds fourth fourths fifth fifths sixth eighth eighths
+    tenth tenths percent
+    """
+)
+
+# Fractions and ratios: proportional reasoning, where small models slip most in a word problem.
+FRACTIONS = words(
+    """
+    half halves third thirds quarter quarters fourth fourths fifth fifths sixth sixths eighth eighths
+    tenth tenths fraction fractions ratio ratios proportion proportional
+    hälfte drittel viertel bruch verhältnis moitié tiers fraction proportion mitad tercio fracción
+    proporción metade terço fração proporção metà terzo frazione proporzione
     """
 )
 

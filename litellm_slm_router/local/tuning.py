@@ -1,0 +1,236 @@
+"""Tuning the classifier to an operator's own traffic: ``slm-router calibrate`` and ``slm-router fit``.
+
+- ``calibrate SAMPLE.jsonl``: score bands for a sample of real requests, so that given shares of it
+  land in each level (``--shares 0.5,0.3,0.2``) or a given share reaches cloud deployments
+  (``--cloud-share 0.3 --config proxy_config.yaml``); prints the ``classifier:`` YAML to paste.
+- ``fit OUTCOMES.jsonl --out WEIGHTS.json``: the score's weights fitted on outcomes (one line per
+  request: the prompt, the weak and the strong model's quality), written as a weight file that
+  ``classifier: {weights: WEIGHTS.json}`` or ``--weights`` loads.
+
+Sample lines are ``{"prompt": ...}``, ``{"messages": [...]}`` or decision-log records (their
+``input`` when the log records inputs, else their ``score`` and ``complexity``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from litellm_slm_router.core.classifier import (
+    FEATURES,
+    Assessment,
+    ClassifierThresholds,
+    TaskComplexityClassifier,
+    features,
+)
+from litellm_slm_router.core.classifier.fit import bands_for_shares, fit_weights, outcome_target
+from litellm_slm_router.core.classifier.text import split_conversation, words
+from litellm_slm_router.core.errors import SLMRouterError
+from litellm_slm_router.core.levels import TaskComplexity
+
+__all__ = ["calibrate", "fit", "read_sample"]
+
+_LEVELS = (TaskComplexity.SIMPLE, TaskComplexity.MODERATE, TaskComplexity.COMPLEX)
+_LEVEL_NAMES = frozenset(level.value for level in TaskComplexity)
+
+
+def _lines(path: str) -> list[tuple[int, dict[str, Any]]]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SLMRouterError(f"{path}: no such file") from None
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as exc:
+            raise SLMRouterError(f"{path}:{number}: not JSON: {exc}") from None
+        if not isinstance(item, dict):
+            raise SLMRouterError(f"{path}:{number}: expected a JSON object")
+        out.append((number, item))
+    return out
+
+
+def _prompt(item: dict[str, Any]) -> Any:
+    for key in ("messages", "prompt", "input"):
+        value = item.get(key)
+        if isinstance(value, (str, list)):
+            return value
+    return None
+
+
+def read_sample(path: str, classifier: TaskComplexityClassifier) -> list[tuple[Any, Assessment]]:
+    """(prompt or None, assessment) per usable line: prompts are assessed; a decision record without
+    its input brings its logged score and level. Lines with neither are skipped (refusals, outcomes)."""
+    sample = []
+    for _, item in _lines(path):
+        prompt = _prompt(item)
+        if prompt is not None:
+            sample.append((prompt, classifier.assess(prompt)))
+        elif isinstance(item.get("score"), (int, float)) and item.get("complexity") in _LEVEL_NAMES:
+            sample.append((None, Assessment(complexity=TaskComplexity(item["complexity"]),
+                                            score=min(max(float(item["score"]), 0.0), 1.0))))
+    if not sample:
+        raise SLMRouterError(f"{path}: no line has a prompt, messages, an input or a score")
+    return sample
+
+
+def _yaml(thresholds: ClassifierThresholds) -> str:
+    lines = ["slm_router:", "  classifier:", f"    moderate: {thresholds.moderate}",
+             f"    complex: {thresholds.complex}"]
+    if thresholds.weights:
+        lines.append(f"    weights: {thresholds.weights}")
+    return "\n".join(lines) + "\n"
+
+
+def _shares(values: list[str]) -> tuple[float, float, float]:
+    try:
+        shares = tuple(float(v) for v in values)
+    except ValueError:
+        raise SLMRouterError("--shares: three numbers, e.g. 0.5,0.3,0.2") from None
+    if len(shares) != 3 or min(shares) < 0 or sum(shares) <= 0:
+        raise SLMRouterError("--shares: three non-negative numbers (simple, moderate, complex), e.g. 0.5,0.3,0.2")
+    total = sum(shares)
+    return shares[0] / total, shares[1] / total, shares[2] / total
+
+
+def calibrate(path: str, out: TextIO, *, shares: str | None = None, cloud_share: float | None = None,
+              config_path: str | None = None, weights_path: str | None = None, group: str | None = None) -> int:
+    """Print score bands for the sample at ``path``; see the module docstring."""
+    from litellm_slm_router.adapters.config import load_config, load_weights
+
+    loaded = load_config(config_path) if config_path else None
+    base = loaded.plugin.classifier if loaded else ClassifierThresholds()
+    if weights_path:
+        base = base.model_copy(update={"weights": weights_path})
+    classifier = TaskComplexityClassifier(base, weights=load_weights(base.weights) if base.weights else None)
+    sample = read_sample(path, classifier)
+    scores = [a.score for _, a in sample if a.complexity is not TaskComplexity.CRITICAL]
+    critical = len(sample) - len(scores)
+    if not scores:
+        raise SLMRouterError(f"{path}: every request of the sample is critical; nothing to set bands on")
+    if (shares is None) == (cloud_share is None):
+        raise SLMRouterError("calibrate: give --shares or --cloud-share (with --config)")
+    if shares is not None:
+        simple, moderate, _ = _shares(shares.split(","))
+        low, high = bands_for_shares(scores, simple, moderate)
+        note = f"shares of the {len(scores)} non-critical requests: simple {simple:.0%}, moderate {moderate:.0%}"
+    else:
+        if loaded is None:
+            raise SLMRouterError("--cloud-share needs --config (which deployments are cloud ones)")
+        assert cloud_share is not None
+        if not 0.0 <= cloud_share <= 1.0:
+            raise SLMRouterError("--cloud-share: a share between 0 and 1")
+        low, high, reached = _bands_for_cloud_share(sample, loaded, group, cloud_share)
+        note = f"cloud share {reached:.1%} of {len(sample)} requests (asked {cloud_share:.1%})"
+    if not 0.0 < low < high < 1.0:
+        raise SLMRouterError(f"calibrate: the sample gives no usable bands (moderate {low}, complex {high})")
+    thresholds = base.model_copy(update={"moderate": low, "complex": high})
+    counts = {level: 0 for level in _LEVELS}
+    for s in scores:
+        counts[TaskComplexityClassifier(thresholds).level_of(s)] += 1
+    out.write(f"# {len(sample)} requests ({critical} critical, never banded); {note}\n")
+    out.write("# with these bands: " + ", ".join(f"{lvl.value} {n / len(scores):.1%}" for lvl, n in counts.items())
+              + " of the non-critical ones\n")
+    out.write(_yaml(thresholds))
+    return 0
+
+
+def _bands_for_cloud_share(sample: list[tuple[Any, Assessment]], loaded: Any, group: str | None,
+                           target: float) -> tuple[float, float, float]:
+    """Bands under which about ``target`` of the sample is routed to a cloud deployment of ``group``."""
+    from litellm_slm_router.adapters.catalogue import Catalogue, managed_groups
+    from litellm_slm_router.adapters.tokens import prompt_bound
+    from litellm_slm_router.core.budget import Budget
+    from litellm_slm_router.core.errors import NoCapableDeploymentError
+    from litellm_slm_router.core.selector import select
+
+    catalogue = Catalogue.from_model_list(loaded.model_list)
+    groups = sorted(managed_groups(loaded.model_list, loaded.plugin.model_groups))
+    name = group or (groups[0] if groups else "")
+    if name not in groups:
+        raise SLMRouterError(f"--group {name}: not a managed model group (managed: {', '.join(groups)})")
+    policy = loaded.plugin.policy
+
+    def cloud(prompt: Any, a: Assessment, level: TaskComplexity) -> bool:
+        counted, bound = prompt_bound(prompt if prompt is not None else "")
+        try:
+            d = select(a.model_copy(update={"complexity": level}), catalogue.groups[name], policy,
+                       Budget(policy.max_cost_per_task_usd, policy.max_tokens_per_task), model_group=name,
+                       prompt_tokens=counted, prompt_token_bound=bound)
+        except NoCapableDeploymentError:
+            return False
+        chosen = next(v.option for v in d.candidates if v.option.deployment_id == d.selected_deployment_id)
+        return not chosen.is_local
+
+    fixed = sum(cloud(p, a, TaskComplexity.CRITICAL) for p, a in sample if a.complexity is TaskComplexity.CRITICAL)
+    banded = sorted((a.score, [cloud(p, a, lvl) for lvl in _LEVELS]) for p, a in sample
+                    if a.complexity is not TaskComplexity.CRITICAL)
+    n = len(banded)
+    prefix = [[0] * (n + 1) for _ in _LEVELS]  # prefix[level][i]: cloud count of the first i at that level
+    for level in range(3):
+        for i, (_, flags) in enumerate(banded):
+            prefix[level][i + 1] = prefix[level][i] + flags[level]
+    # Cut positions where the score changes (a band boundary cannot split equal scores), ~200 at most.
+    cuts = [0] + [i for i in range(1, n) if banded[i][0] > banded[i - 1][0]] + [n]
+    if len(cuts) > 200:
+        cuts = sorted({cuts[round(k * (len(cuts) - 1) / 199)] for k in range(200)})
+    best: tuple[float, int, int, int] | None = None
+    for a_i, i in enumerate(cuts):
+        for j in cuts[a_i:]:
+            count = fixed + prefix[0][i] + prefix[1][j] - prefix[1][i] + prefix[2][n] - prefix[2][j]
+            # Closest to the target; among equals, the widest moderate band (the least disruptive change).
+            key = (abs(count / len(sample) - target), -(j - i), i, j)
+            if best is None or key < best:
+                best = key
+    assert best is not None
+    _, _, i, j = best
+    reached = (fixed + prefix[0][i] + prefix[1][j] - prefix[1][i] + prefix[2][n] - prefix[2][j]) / len(sample)
+    scores = [s for s, _ in banded]
+
+    def threshold(k: int) -> float:
+        if k <= 0:
+            return max(scores[0] / 2, 1e-6)
+        if k >= n:
+            return min((scores[-1] + 1.0) / 2, 1 - 1e-6)
+        return round((scores[k - 1] + scores[k]) / 2, 6)
+
+    low, high = threshold(i), threshold(j)
+    if high <= low:
+        high = min(low + 1e-4, 1 - 1e-6)
+    return low, high, reached
+
+
+def fit(path: str, out_path: str, out: TextIO, *, l2: float = 20.0) -> int:
+    """Fit the score's weights on an outcome file and write them as a weight file."""
+    rows, targets = [], []
+    for number, item in _lines(path):
+        prompt = _prompt(item)
+        weak, strong = item.get("weak"), item.get("strong")
+        if prompt is None or not isinstance(weak, (int, float)) or not isinstance(strong, (int, float)):
+            raise SLMRouterError(f"{path}:{number}: expected {{\"prompt\" or \"messages\", \"weak\": quality, "
+                                 "\"strong\": quality}")
+        ask = split_conversation(prompt)[0]
+        lower = ask.lower()
+        ask_words = words(lower)
+        rows.append(features(ask, lower, ask_words, frozenset(ask_words)))
+        targets.append(outcome_target(float(weak), float(strong)))
+    if len(rows) < 10:
+        raise SLMRouterError(f"{path}: {len(rows)} outcomes; fit needs at least 10")
+    weights = fit_weights(rows, targets, l2=l2)
+    payload = {"weights": {k: round(v, 6) for k, v in weights.items()}, "features": list(FEATURES),
+               "fitted_on": len(rows), "strong_better_share": round(sum(targets) / len(targets), 4), "l2": l2,
+               "source": str(path), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    Path(out_path).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    top: Sequence[tuple[str, float]] = sorted(((k, v) for k, v in weights.items() if k != "bias"),
+                                              key=lambda kv: -abs(kv[1]))[:8]
+    out.write(f"fitted on {len(rows)} outcomes ({sum(targets) / len(targets):.1%} strong better); "
+              f"wrote {out_path}\nlargest weights: " + ", ".join(f"{k} {v:+.3f}" for k, v in top) + "\n")
+    out.write("use it: slm_router: {classifier: {weights: " + str(out_path) + "}}  (then run calibrate with "
+              "--weights to set its bands)\n")
+    return 0

@@ -1,0 +1,137 @@
+"""slm-router calibrate and fit, through the command line on real files."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from litellm_slm_router import TaskComplexity, TaskComplexityClassifier
+from litellm_slm_router.adapters.catalogue import Catalogue
+from litellm_slm_router.adapters.config import load_config
+from litellm_slm_router.adapters.tokens import prompt_bound
+from litellm_slm_router.core.budget import Budget
+from litellm_slm_router.core.selector import select
+
+ROOT = Path(__file__).parent.parent
+ENV = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+LABELLED = [json.loads(line) for line in (ROOT / "tests" / "data" / "labelled_prompts.jsonl").read_text(
+    encoding="utf-8").splitlines() if line.strip()]
+
+
+def run(args):
+    return subprocess.run([sys.executable, "-m", "litellm_slm_router.cli", *args], text=True, capture_output=True,
+                          cwd=ROOT, env=ENV, timeout=300)
+
+
+def _sample(tmp_path) -> Path:
+    # The labelled set's requests as a sample: one messages line each, and two as decision records
+    # without their input (their logged score and level are used).
+    path = tmp_path / "sample.jsonl"
+    lines = [json.dumps({"messages": row["messages"]}) for row in LABELLED]
+    lines.append(json.dumps({"kind": "decision", "complexity": "moderate", "score": 0.4}))
+    lines.append(json.dumps({"kind": "refusal", "reason": "budget"}))  # skipped
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _bands(stdout: str) -> dict:
+    return yaml.safe_load(stdout)["slm_router"]["classifier"]
+
+
+def test_calibrate_to_shares_puts_those_shares_in_each_level(tmp_path):
+    sample = _sample(tmp_path)
+    out = run(["calibrate", str(sample), "--shares", "0.5,0.3,0.2"])
+    assert out.returncode == 0, out.stderr
+    bands = _bands(out.stdout)
+    config = tmp_path / "tuned.yaml"
+    config.write_text(yaml.safe_dump({"model_list": [], "slm_router": {"classifier": bands}}))
+    # The same requests classified with the printed section: about those shares of the non-critical ones.
+    lines = "\n".join(json.dumps({"messages": row["messages"]}) for row in LABELLED) + "\n"
+    classified = subprocess.run([sys.executable, "-m", "litellm_slm_router.cli", "classify", "--config",
+                                 str(config)], input=lines, text=True, capture_output=True, cwd=ROOT, env=ENV,
+                                timeout=300)
+    levels = [json.loads(x)["complexity"] for x in classified.stdout.splitlines()]
+    banded = [lv for lv in levels if lv != "critical"] + ["moderate"]  # the decision record's level
+    shares = {lv: banded.count(lv) / len(banded) for lv in ("simple", "moderate", "complex")}
+    assert abs(shares["simple"] - 0.5) < 0.03 and abs(shares["moderate"] - 0.3) < 0.03, shares
+    assert abs(shares["complex"] - 0.2) < 0.03, shares
+
+
+def test_calibrate_to_a_cloud_share_with_the_config(tmp_path):
+    sample = _sample(tmp_path)
+    out = run(["calibrate", str(sample), "--cloud-share", "0.4", "--config", "proxy_config.yaml"])
+    assert out.returncode == 0, out.stderr
+    bands = _bands(out.stdout)
+    # Route the sample with those bands through the real selector and the config's deployments.
+    loaded = load_config(ROOT / "proxy_config.yaml")
+    catalogue = Catalogue.from_model_list(loaded.model_list)
+    policy = loaded.plugin.policy
+    classifier = TaskComplexityClassifier(loaded.plugin.classifier.model_copy(update=bands))
+    cloud = 0
+    for row in LABELLED:
+        counted, bound = prompt_bound(row["messages"])
+        d = select(classifier.assess(row["messages"]), catalogue.groups["auto"], policy,
+                   Budget(policy.max_cost_per_task_usd, policy.max_tokens_per_task), model_group="auto",
+                   prompt_tokens=counted, prompt_token_bound=bound)
+        cloud += d.selected_deployment_id.startswith("cloud-")
+    # The decision record (moderate, no input) is one more request: counted as the tool counted it.
+    assert abs(cloud / len(LABELLED) - 0.4) < 0.05, cloud / len(LABELLED)
+    assert "cloud share" in out.stdout
+    bad = run(["calibrate", str(sample), "--cloud-share", "0.4"])
+    assert bad.returncode == 2 and "needs --config" in bad.stderr
+
+
+def _outcomes(tmp_path, money_helps: bool) -> Path:
+    # Synthetic outcomes: the strong model is better exactly on the prompts with an amount of money
+    # (or exactly on those without one).
+    path = tmp_path / f"outcomes_{money_helps}.jsonl"
+    lines = []
+    for i in range(120):
+        has_money = i % 2 == 0
+        prompt = (f"Order {i}: the invoice is ${10 + i} and ships in {i % 7 + 1} days. What is the total?"
+                  if has_money else f"Order {i}: the parcel weighs {10 + i} kg and ships in {i % 7 + 1} days. "
+                  "What is the total?")
+        strong_better = has_money == money_helps
+        lines.append(json.dumps({"prompt": prompt, "weak": 0.0 if strong_better else 1.0, "strong": 1.0}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_fit_learns_the_sign_and_the_weights_load_everywhere(tmp_path):
+    weights = {}
+    for money_helps in (True, False):
+        out_file = tmp_path / f"w_{money_helps}.json"
+        out = run(["fit", str(_outcomes(tmp_path, money_helps)), "--out", str(out_file)])
+        assert out.returncode == 0, out.stderr
+        weights[money_helps] = json.loads(out_file.read_text())["weights"]
+    assert weights[True]["money"] > 0.5 and weights[False]["money"] < -0.5, weights
+    # The fitted file scores a money prompt above a no-money one, through classify --weights and a config.
+    money, plain = ("Order 5: the invoice is $15 and ships in 3 days. What is the total?",
+                    "Order 5: the parcel weighs 15 kg and ships in 3 days. What is the total?")
+    out = run(["classify", "--weights", str(tmp_path / "w_True.json"), money, plain])
+    assert out.returncode == 0, out.stderr
+    scores = [json.loads(x)["score"] for x in out.stdout.splitlines()]
+    assert scores[0] > scores[1]
+    (tmp_path / "cfg.yaml").write_text("model_list: []\nslm_router:\n  classifier: {weights: w_False.json}\n")
+    out = run(["classify", "--config", str(tmp_path / "cfg.yaml"), money, plain])
+    scores = [json.loads(x)["score"] for x in out.stdout.splitlines()]
+    assert scores[0] < scores[1]
+    default = TaskComplexityClassifier()
+    assert default.assess(money).score == default.assess(money).score  # the default weights are untouched
+    assert load_config(tmp_path / "cfg.yaml").plugin.build_classifier().assess(money).complexity is not (
+        TaskComplexity.CRITICAL)
+
+
+def test_bad_weight_files_and_outcome_files_are_refused(tmp_path):
+    (tmp_path / "typo.json").write_text(json.dumps({"weights": {"log_wrods": 1.0}}))
+    out = run(["classify", "--weights", str(tmp_path / "typo.json"), "hi"])
+    assert out.returncode == 2 and "unknown feature(s) log_wrods" in out.stderr
+    (tmp_path / "cfg.yaml").write_text("model_list: []\nslm_router:\n  classifier: {weights: missing.json}\n")
+    out = run(["classify", "--config", str(tmp_path / "cfg.yaml"), "hi"])
+    assert out.returncode == 2 and "does not exist" in out.stderr
+    (tmp_path / "bad.jsonl").write_text(json.dumps({"prompt": "hi", "weak": 1}) + "\n")
+    out = run(["fit", str(tmp_path / "bad.jsonl"), "--out", str(tmp_path / "w.json")])
+    assert out.returncode == 2 and "expected" in out.stderr
