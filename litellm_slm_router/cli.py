@@ -269,15 +269,18 @@ def _demo(url: str | None, home: str | None, decision_log: str | None, out_dir: 
 
 
 def _report(path: str, chart_path: str | None, cloud_model: str | None, out: TextIO) -> int:
-    from litellm_slm_router.local.report import chart, load, rows_from_log, summarize
+    from litellm_slm_router.local.report import chart, load, rows_from_log, shadow_text, summarize
 
     try:
         decisions, refusals, errors = load(path)
     except FileNotFoundError:
         raise SLMRouterError(f"{path}: no such decision log (slm_router.decision_log in the proxy config)") from None
-    summary = summarize(rows_from_log(decisions, refusals, cloud_model))
+    summary = summarize(rows_from_log([d for d in decisions if not d.shadow], refusals, cloud_model))
     summary.errors = errors
     out.write(summary.text() + "\n")
+    shadow = shadow_text(decisions)
+    if shadow:
+        out.write(shadow + "\n")
     if chart_path:
         out.write(f"chart: {chart(summary, chart_path)}\n")
     return 0

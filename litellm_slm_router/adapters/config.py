@@ -63,6 +63,7 @@ class PluginConfig(BaseModel):
     decision_log: str | None = None
     record_inputs: bool = False
     decision_memory: int = Field(default=1000, ge=1)
+    shadow: bool = False  # decide and log only: LiteLLM's own strategy picks, no budget is enforced
     classifier: ClassifierThresholds = Field(default_factory=ClassifierThresholds)
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
 
@@ -95,7 +96,7 @@ class PluginConfig(BaseModel):
             decision_log=reuse.log if reuse else DecisionLog(maxlen=self.decision_memory, path=self.decision_log),
             record_inputs=self.record_inputs, ledger=reuse.ledger if reuse else self.ledger.build(router),
             on_ledger_unavailable=self.ledger.on_unavailable,
-            reservation_lease_s=self.ledger.reservation_lease_s,
+            reservation_lease_s=self.ledger.reservation_lease_s, shadow=self.shadow,
         )
 
 

@@ -242,7 +242,7 @@ class SLMRouterProxy(CustomLogger):
             if metadata.get(key) is not None:
                 metadata[key] = getattr(caps, {"max_cost_per_task_usd": "cost_usd", "max_tokens_per_task": "tokens",
                                                "max_latency_per_call_s": "latency_s"}[key])
-        if not task.explicit:
+        if not task.explicit or strategy.shadow:  # shadow mode enforces no budget
             return
         try:
             snapshot = await strategy.ledger.asnapshot(task, caps)

@@ -65,6 +65,17 @@ class Settlement:
                 "deployment_id": decision.selected_deployment_id, "done": False, "request": call_id,
                 "prompt_bound": prompt_bound, "worst_cost": worst_cost, "worst_tokens": worst_tokens}
 
+    def shadow_record(self, decision: RoutingDecision, call_id: str | None, created: float) -> dict:
+        """Shadow mode: a record that ends like a reservation (its decision is logged with the served
+        call's outcome and cost) but was never made in the ledger, so it is never settled there."""
+        rid = f"shadow-{self.uid}-{created}"
+        if self.log.path is not None:
+            self._pending[rid] = decision
+        return {"id": rid, "task": "", "strategy": self.uid, "created": created, "shadow": True,
+                "deployment_id": decision.served_deployment_id, "done": False, "request": call_id,
+                "prompt_bound": decision.prompt_token_bound or decision.prompt_tokens, "worst_cost": 0.0,
+                "worst_tokens": 0}
+
     def observe_latency(self, deployment_id: str, seconds: float) -> None:
         self.latency.observe(deployment_id, seconds)
 
@@ -136,12 +147,16 @@ class Settlement:
             await self.ledger.asettle(task, rid, cost, tokens)
 
     def _apply(self, operation: tuple[str, str, float | None, int]) -> None:
+        if not operation[0]:  # a shadow-mode record: nothing in the ledger
+            return
         try:
             self._send(operation)
         except LedgerUnavailableError as exc:
             self._keep(operation, exc)
 
     async def _aapply(self, operation: tuple[str, str, float | None, int]) -> None:
+        if not operation[0]:  # a shadow-mode record: nothing in the ledger
+            return
         try:
             await self._asend(operation)
         except LedgerUnavailableError as exc:
@@ -196,7 +211,8 @@ class Settlement:
 
     def _outcome(self, reservation: Mapping[str, Any], outcome: str, cost: float, prompt: int, completion: int
                  ) -> None:
-        METRICS.in_flight.dec()
+        if not reservation.get("shadow"):
+            METRICS.in_flight.dec()
         decision = self._pending.pop(str(reservation.get("id")), None)
         if decision is not None:
             self.log.write(decision.model_copy(update={

@@ -46,7 +46,8 @@ from litellm_slm_router.adapters.request import (
 )
 from litellm_slm_router.adapters.reservation import OnUnavailable, Reserver
 from litellm_slm_router.adapters.settlement import Settlement
-from litellm_slm_router.adapters.tokens import prompt_bound
+from litellm_slm_router.adapters.shadow import decide_in_shadow
+from litellm_slm_router.adapters.tokens import count_for
 from litellm_slm_router.core.caps import Caps, effective_caps, min_complexity, requested_output, resolve_task
 from litellm_slm_router.core.classifier import Assessment, TaskComplexityClassifier
 from litellm_slm_router.core.decision import Refusal, RoutingDecision, input_digest
@@ -77,8 +78,10 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         ledger: Ledger | None = None,
         on_ledger_unavailable: OnUnavailable = "fail_closed",
         reservation_lease_s: float | None = None,
+        shadow: bool = False,
     ) -> None:
         self.router = router
+        self.shadow = shadow
         self.policy = policy or RoutingPolicy()
         self.classifier = classifier or TaskComplexityClassifier()
         self.log = decision_log if decision_log is not None else DecisionLog()
@@ -167,6 +170,11 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             return await self._litellm_async(model=model, messages=messages, input=input,
                                               specific_deployment=specific_deployment, request_kwargs=request_kwargs)
         model = group
+        if self.shadow:
+            served = await self._litellm_async(model=model, messages=messages, input=input,
+                                               specific_deployment=specific_deployment, request_kwargs=request_kwargs)
+            return decide_in_shadow(self, model, healthy, messages if messages is not None else input,
+                                    request_kwargs, served)
         await self.settlement.arelease_failed_attempt(request_kwargs)
         await self.settlement.aapply_kept()
         try:
@@ -200,6 +208,11 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             return self._litellm_sync(model=model, messages=messages, input=input,
                                       specific_deployment=specific_deployment, request_kwargs=request_kwargs)
         model = group
+        if self.shadow:
+            served = self._litellm_sync(model=model, messages=messages, input=input,
+                                        specific_deployment=specific_deployment, request_kwargs=request_kwargs)
+            return decide_in_shadow(self, model, healthy, messages if messages is not None else input,
+                                    request_kwargs, served)
         self.settlement.release_failed_attempt(request_kwargs)
         self.settlement.apply_kept()
         try:
@@ -259,7 +272,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         caps = effective_caps(self.policy, metadata, request_kwargs)
         options, retries, by_id = self._candidates(healthy, failed_deployment_ids(metadata))
         assessment = self._assess(prompt, min_complexity(metadata))
-        prompt_tokens, bound, bounds = _count_prompt(prompt, request_kwargs.get("tools"), [*options, *retries])
+        prompt_tokens, bound, bounds = count_for(prompt, request_kwargs.get("tools"), [*options, *retries])
         requested, choices = requested_output(request_kwargs)
         return Plan(
             model_group=model_group, prompt=prompt, metadata=metadata, request_kwargs=request_kwargs, task=task,
@@ -347,19 +360,6 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             complexity=getattr(exc, "complexity", None), reason=str(exc)[:500]))
 
 
-def _count_prompt(prompt: Any, tools: Any, options: Sequence[ModelOption]
-                  ) -> tuple[int, int, dict[str, int] | None]:
-    """(LiteLLM's count, bound, per-deployment bounds when the candidates' tokenizers differ).
-
-    The prompt is counted once per tokenizer; the count and bound are the largest over them.
-    """
-    by_tokenizer = {option.tokenizer: prompt_bound(prompt, tools, option.tokenizer) for option in options}
-    count, bound = max(by_tokenizer.values(), default=(0, 0))
-    if len(by_tokenizer) <= 1:
-        return count, bound, None
-    return count, bound, {o.deployment_id: by_tokenizer[o.tokenizer][1] for o in options}
-
-
 def install(
     router: litellm.Router,
     policy: RoutingPolicy | Mapping[str, Any] | None = None,
@@ -372,6 +372,7 @@ def install(
     ledger: Ledger | None = None,
     on_ledger_unavailable: OnUnavailable = "fail_closed",
     reservation_lease_s: float | None = None,
+    shadow: bool = False,
 ) -> SLMRoutingStrategy:
     """Make ``router`` route its managed model groups through the plugin; returns the strategy.
 
@@ -391,6 +392,6 @@ def install(
     strategy = SLMRoutingStrategy(
         router, policy, model_groups=model_groups, classifier=classifier, decision_log=decision_log,
         record_inputs=record_inputs, ledger=ledger, on_ledger_unavailable=on_ledger_unavailable,
-        reservation_lease_s=reservation_lease_s,
+        reservation_lease_s=reservation_lease_s, shadow=shadow,
     )
     return strategy.attach()

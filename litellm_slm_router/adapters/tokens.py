@@ -27,8 +27,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from litellm_slm_router.core.classifier import ask_text
+from litellm_slm_router.core.options import ModelOption
 
-__all__ = ["MARGIN", "answer_text", "count_tokens", "prompt_bound", "text_bound", "tokenizer_for"]
+__all__ = ["MARGIN", "answer_text", "count_for", "count_tokens", "prompt_bound", "text_bound", "tokenizer_for"]
 
 MARGIN = 1.25
 PER_MESSAGE = 8
@@ -178,3 +179,16 @@ def answer_text(response: Any) -> str:
             if isinstance(value, str):
                 parts.append(value)
     return "\n".join(parts)
+
+
+def count_for(prompt: Any, tools: Any, options: Sequence[ModelOption]
+                  ) -> tuple[int, int, dict[str, int] | None]:
+    """(LiteLLM's count, bound, per-deployment bounds when the candidates' tokenizers differ).
+
+    The prompt is counted once per tokenizer; the count and bound are the largest over them.
+    """
+    by_tokenizer = {option.tokenizer: prompt_bound(prompt, tools, option.tokenizer) for option in options}
+    count, bound = max(by_tokenizer.values(), default=(0, 0))
+    if len(by_tokenizer) <= 1:
+        return count, bound, None
+    return count, bound, {o.deployment_id: by_tokenizer[o.tokenizer][1] for o in options}

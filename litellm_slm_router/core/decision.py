@@ -71,6 +71,9 @@ class RoutingDecision(BaseModel):
     max_tokens: int
     estimated_cost: float
     # Filled in when the call has finished (the JSON-lines log is written then).
+    shadow: bool = False  # shadow mode: what the plugin would have chosen; LiteLLM's strategy chose
+    served_deployment_id: str | None = None  # shadow mode: the deployment LiteLLM's strategy chose
+    served_model: str | None = None
     outcome: str | None = None  # "ok" or "failed"
     cost_usd: float | None = None
     usage_prompt_tokens: int | None = None

@@ -279,3 +279,28 @@ def chart(summary: SavingsSummary, path: str | Path) -> Path:
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+def shadow_text(decisions: Iterable[RoutingDecision]) -> str | None:
+    """What shadow mode would have saved: the answered calls LiteLLM's strategy routed, at their real
+    cost, beside the same calls' usage priced at the deployment the plugin would have chosen."""
+    answered = [d for d in decisions if d.shadow and d.outcome == "ok"]
+    if not answered:
+        return None
+    served = would = 0.0
+    agreed = local = 0
+    for d in answered:
+        chosen = next((v.option for v in d.candidates if v.option.deployment_id == d.selected_deployment_id), None)
+        served += d.cost_usd or 0.0
+        if chosen is not None:
+            would += ((d.usage_prompt_tokens or 0) * chosen.input_cost_per_token
+                      + (d.usage_completion_tokens or 0) * chosen.output_cost_per_token)
+            local += chosen.is_local
+        agreed += d.served_deployment_id == d.selected_deployment_id
+    n = len(answered)
+    return "\n".join([
+        f"shadow mode: {n} answered calls routed by LiteLLM's own strategy",
+        f"  spent (LiteLLM's choices):            ${served:.6f}",
+        f"  with the plugin's choices (same usage): ${would:.6f}  (would have saved ${served - would:.6f})",
+        f"  same deployment chosen: {agreed}/{n}; the plugin would have served {local}/{n} locally",
+    ])
