@@ -46,7 +46,13 @@ from litellm_slm_router.adapters.request import (
 from litellm_slm_router.adapters.startup import in_proxy_start_up, load_checked, refuse_start
 from litellm_slm_router.adapters.strategy import SLMRoutingStrategy
 from litellm_slm_router.adapters.validation import check_output_bounds, check_request
-from litellm_slm_router.core.caps import OVERRIDE_KEYS, effective_caps, requested_output, resolve_task
+from litellm_slm_router.core.caps import (
+    OVERRIDE_KEYS,
+    effective_caps,
+    no_task_rule,
+    requested_output,
+    resolve_task,
+)
 from litellm_slm_router.core.errors import (
     BudgetExceededError,
     InvalidRequestError,
@@ -227,7 +233,7 @@ class SLMRouterProxy(CustomLogger):
                     "send one of them")
             metadata["task_id"] = task_header
         from_header = _override_headers(headers, metadata, client)
-        task = resolve_task(metadata, data)
+        task = resolve_task(metadata, data, no_task_rule(strategy.policy, metadata))
         try:
             caps = effective_caps(strategy.policy, metadata, data)
         except InvalidRequestError as exc:

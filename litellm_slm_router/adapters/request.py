@@ -14,12 +14,13 @@ from typing import Any
 
 from litellm_slm_router.core.caps import Caps, TaskRef
 from litellm_slm_router.core.classifier import Assessment
+from litellm_slm_router.core.decision import RoutingDecision
 from litellm_slm_router.core.errors import InvalidRequestError
 from litellm_slm_router.core.options import ModelOption
 
 __all__ = [
     "ADMITTED_KEY", "METADATA_KEY", "RESERVATION_KEY", "SUPPORTED_CALLS", "Plan", "failed_deployment_ids",
-    "is_responses", "metadata_of", "request_id", "unsupported_route",
+    "is_responses", "metadata_of", "note_for_litellm_logs", "request_id", "unsupported_route",
 ]
 
 METADATA_KEY = "slm_router"  # the decision record (LiteLLM's logs and spend logs carry it)
@@ -109,3 +110,15 @@ def failed_deployment_ids(metadata: Mapping[str, Any]) -> set[str]:
                 if isinstance(info, Mapping) and info.get("id"):
                     failed.add(str(info["id"]))
     return failed
+
+
+def note_for_litellm_logs(metadata: dict, decision: RoutingDecision, record: Mapping[str, Any]) -> None:
+    """Put the decision where LiteLLM's logging integrations and spend logs read it (the
+    ``standard_logging_object``'s ``metadata``): ``routing_decision``, the field LiteLLM's own routers
+    fill, and an ``slm_router`` entry in ``spend_logs_metadata`` (the client's other entries are kept)."""
+    metadata["routing_decision"] = decision.litellm_routing_decision()
+    summary = decision.spend_log_summary()
+    summary.update(task=record.get("task"), task_spent_usd=record.get("task_spent_usd"),
+                   task_remaining_usd=record.get("task_remaining_usd"))
+    spend_logs = metadata.get("spend_logs_metadata")
+    metadata["spend_logs_metadata"] = {**(spend_logs if isinstance(spend_logs, Mapping) else {}), "slm_router": summary}

@@ -41,6 +41,7 @@ from litellm_slm_router.adapters.request import (
     failed_deployment_ids,
     is_responses,
     metadata_of,
+    note_for_litellm_logs,
     request_id,
     unsupported_route,
 )
@@ -48,7 +49,14 @@ from litellm_slm_router.adapters.reservation import OnUnavailable, Reserver
 from litellm_slm_router.adapters.settlement import Settlement
 from litellm_slm_router.adapters.shadow import decide_in_shadow
 from litellm_slm_router.adapters.tokens import count_for
-from litellm_slm_router.core.caps import Caps, effective_caps, min_complexity, requested_output, resolve_task
+from litellm_slm_router.core.caps import (
+    Caps,
+    effective_caps,
+    min_complexity,
+    no_task_rule,
+    requested_output,
+    resolve_task,
+)
 from litellm_slm_router.core.classifier import Assessment, TaskComplexityClassifier
 from litellm_slm_router.core.decision import Refusal, RoutingDecision, input_digest
 from litellm_slm_router.core.errors import ConfigError, LedgerUnavailableError, SLMRouterError
@@ -268,7 +276,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         metadata = metadata_of(request_kwargs)
         if self.admission_token is not None and metadata.get(ADMITTED_KEY) != self.admission_token:
             raise unsupported_route(model_group, "this route")
-        task = resolve_task(metadata, request_kwargs)
+        task = resolve_task(metadata, request_kwargs, no_task_rule(self.policy, metadata))
         caps = effective_caps(self.policy, metadata, request_kwargs)
         options, retries, by_id = self._candidates(healthy, failed_deployment_ids(metadata))
         assessment = self._assess(prompt, min_complexity(metadata))
@@ -323,14 +331,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             if reservation_id is not None:
                 record["reserved_tokens"] = self.reserver.worst_case(plan, decision)[1]
         plan.metadata[METADATA_KEY] = record
-        # Where LiteLLM's logging integrations and spend logs look (standard_logging_object.metadata).
-        plan.metadata["routing_decision"] = decision.litellm_routing_decision()
-        spend_logs = plan.metadata.get("spend_logs_metadata")
-        summary = decision.spend_log_summary()
-        summary.update(task=plan.task.key, task_spent_usd=record.get("task_spent_usd"),
-                       task_remaining_usd=record.get("task_remaining_usd"))
-        plan.metadata["spend_logs_metadata"] = {**(spend_logs if isinstance(spend_logs, Mapping) else {}),
-                                                "slm_router": summary}
+        note_for_litellm_logs(plan.metadata, decision, record)
         kwargs = plan.request_kwargs
         if plan.requested is None:  # the bound that was reserved is the bound the provider gets
             kwargs["max_output_tokens" if is_responses(kwargs) else "max_tokens"] = decision.max_tokens

@@ -5,7 +5,10 @@ A task is one unit of user work that may make many calls. Its id comes from, in 
 1. metadata ``task_id`` (SDK: ``metadata={"task_id": ...}``; proxy: the ``x-slm-task-id`` header or
    body metadata, wired by the proxy hook);
 2. LiteLLM's session id (``litellm_session_id``) or trace id (``litellm_trace_id``);
-3. otherwise the request alone is the task (its ``litellm_call_id``, or a fresh id).
+3. otherwise the request alone is the task (its ``litellm_call_id``, or a fresh id); or, with the
+   policy's ``no_task_id: per_tenant``, one task ``untasked`` per tenant; or, with ``refuse``, the
+   request is refused. A key's or team's metadata (``slm_router: {no_task_id: ..., max_cost_per_task_usd:
+   ...}``) may tighten the policy, never loosen it.
 
 Ids are 1-128 characters from ``A-Z a-z 0-9 . _ : -``. They are namespaced by tenant (the proxy's
 team id, else its API-key hash, else metadata ``tenant``), so two tenants using the same id never
@@ -24,8 +27,8 @@ from litellm_slm_router.core.errors import InvalidRequestError
 from litellm_slm_router.core.levels import TaskComplexity
 from litellm_slm_router.core.policy import RoutingPolicy
 
-__all__ = ["OUTPUT_KEYS", "OVERRIDE_KEYS", "Caps", "TaskRef", "effective_caps", "min_complexity", "requested_output",
-           "resolve_task"]
+__all__ = ["NO_TASK_RULES", "OUTPUT_KEYS", "OVERRIDE_KEYS", "UNTASKED", "Caps", "TaskRef", "effective_caps",
+           "min_complexity", "no_task_rule", "requested_output", "resolve_task", "tenant_defaults"]
 
 TASK_ID_MAX = 128
 _TASK_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
@@ -75,17 +78,52 @@ def _namespace(metadata: Mapping[str, Any]) -> str:
     return "default"
 
 
-def resolve_task(metadata: Mapping[str, Any], request_kwargs: Mapping[str, Any] | None = None) -> TaskRef:
-    """The task a request belongs to (see the module docstring); raises on a malformed id."""
+NO_TASK_RULES = ("per_request", "per_tenant", "refuse")  # from the loosest to the tightest
+UNTASKED = "untasked"  # the task of a tenant's requests without a task id (no_task_id: per_tenant)
+
+
+def tenant_defaults(metadata: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """The ``slm_router`` blocks of the caller's team and key metadata (LiteLLM writes both into a
+    proxy request's metadata from the key's record; a client cannot set them)."""
+    found = []
+    for key, where in (("user_api_key_team_metadata", "team"), ("user_api_key_metadata", "key")):
+        block = metadata.get(key)
+        block = block.get("slm_router") if isinstance(block, Mapping) else None
+        if isinstance(block, Mapping):
+            found.append((where, block))
+    return found
+
+
+def no_task_rule(policy: RoutingPolicy, metadata: Mapping[str, Any]) -> str:
+    """The policy's ``no_task_id`` rule, tightened (never loosened) by the team's and key's defaults."""
+    rule = policy.no_task_id
+    for _, block in tenant_defaults(metadata):
+        if block.get("no_task_id") in NO_TASK_RULES:
+            rule = max(rule, block["no_task_id"], key=NO_TASK_RULES.index)
+    return rule
+
+
+def resolve_task(metadata: Mapping[str, Any], request_kwargs: Mapping[str, Any] | None = None,
+                 no_task_id: str = "per_request") -> TaskRef:
+    """The task a request belongs to (see the module docstring); raises on a malformed id, and on a
+    missing one under ``no_task_id: refuse``."""
     request_kwargs = request_kwargs or {}
     namespace = _namespace(metadata)
     task_id = _client_value(metadata, request_kwargs, "task_id")
     if task_id is not None:
         return TaskRef(namespace, _clean_id(task_id, "metadata.task_id"), True)
-    for key in ("litellm_session_id", "litellm_trace_id"):
+    # LiteLLM gives every request a trace id of its own when the client sends none: it names a task
+    # only under the default rule, where each request is its own task anyway.
+    for key in ("litellm_session_id", "litellm_trace_id") if no_task_id == "per_request" else ("litellm_session_id",):
         value = request_kwargs.get(key) or metadata.get(key)
         if isinstance(value, str) and _TASK_ID.fullmatch(value):
             return TaskRef(namespace, value, True)
+    if no_task_id == "refuse":
+        raise InvalidRequestError(
+            "no task id: this gateway budgets every request under a task. Send the x-slm-task-id header (or "
+            "metadata.task_id); slm_router.policy.no_task_id (or the key's / team's metadata) is 'refuse'.")
+    if no_task_id == "per_tenant":
+        return TaskRef(namespace, UNTASKED, True)
     call_id = request_kwargs.get("litellm_call_id")
     if not (isinstance(call_id, str) and _TASK_ID.fullmatch(call_id)):
         call_id = uuid.uuid4().hex
@@ -172,6 +210,12 @@ def effective_caps(policy: RoutingPolicy, metadata: Mapping[str, Any],
     caps = {"max_cost_per_task_usd": policy.max_cost_per_task_usd,
             "max_tokens_per_task": policy.max_tokens_per_task,
             "max_latency_per_call_s": policy.max_latency_per_call_s}
+    for where, block in tenant_defaults(metadata):  # the team's and key's defaults only tighten
+        for key in OVERRIDE_KEYS:
+            if block.get(key) is not None:
+                value = _number(block[key], f"{where} metadata slm_router.{key}")
+                value = int(value) if key == "max_tokens_per_task" else value
+                caps[key] = value if caps[key] is None else min(caps[key], value)
     for key in OVERRIDE_KEYS:
         raw = _client_value(metadata, request_kwargs or {}, key)
         if raw is None:

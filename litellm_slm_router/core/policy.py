@@ -45,6 +45,9 @@ class RoutingPolicy(BaseModel):
     # A critical task that cannot afford any capable deployment: refuse it (HTTP 429/400, naming
     # the cap), or hand it to a zero-cost local deployment that is not trusted with it.
     critical_over_budget: Literal["refuse", "force_local"] = "refuse"
+    # A request without a task id: its own task (a fresh budget each time), one task per tenant (key or
+    # team) for all of them, or refused.
+    no_task_id: Literal["per_request", "per_tenant", "refuse"] = "per_request"
 
     @classmethod
     def from_config(cls, data: Mapping[str, Any] | None, where: str = "slm_router.policy") -> RoutingPolicy:
