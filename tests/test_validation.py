@@ -36,7 +36,7 @@ def test_an_unknown_key_lists_the_keys_of_its_own_section():
     assert "(valid keys: prefer_local, max_cost_per_task_usd" in policy and "model_groups" not in policy
     assert ledger.startswith("slm_router.ledger.backnd: unknown key; did you mean 'backend'?")
     assert "valid keys: backend, redis, ttl_s, on_unavailable, reservation_lease_s" in ledger
-    assert "did you mean 'moderate'?" in classifier and "(valid keys: moderate, complex)" in classifier
+    assert "did you mean 'moderate'?" in classifier and "(valid keys: moderate, complex, weights)" in classifier
 
 
 def test_wrong_values_name_the_accepted_ones_and_the_likely_one():
@@ -62,7 +62,7 @@ def test_every_problem_is_collected_not_only_the_first():
 
 def test_threshold_order_uses_the_defaults_of_keys_not_given():
     assert problems({"classifier": {"complex": 0.2}}) == [
-        "slm_router.classifier.moderate: 0.25 must be below classifier.complex (0.2): scores below moderate are "
+        "slm_router.classifier.moderate: 0.22 must be below classifier.complex (0.2): scores below moderate are "
         "simple, scores from complex up are complex"]
     assert problems({"classifier": {"moderate": 0.3, "complex": 0.7}}) == []
 
