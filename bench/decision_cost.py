@@ -84,7 +84,7 @@ def decision_cost(quick: bool) -> list[dict]:
     rows = []
     for words, iterations in ((10, 20_000), (100, 10_000), (2000, 1_000)):
         if quick:
-            iterations = max(200, iterations // 20)
+            iterations = max(30, iterations // 200)  # a smoke run: the shape of the result, not its figures
         text = prompt_of(words)
         messages = [{"role": "user", "content": text}]
         tokens = estimate_prompt_tokens(messages)
@@ -183,7 +183,7 @@ def sdk_worker(kind: str, calls: int) -> None:
 def sdk_overhead(quick: bool) -> dict:
     """Both routers' processes stay up; rounds alternate between them (ABBA order), so drift on the
     machine hits both alike, and each pair of neighbouring rounds gives one ratio."""
-    calls, rounds = (100, 2) if quick else (500, 12)
+    calls, rounds = (40, 1) if quick else (500, 12)
     kinds = ("simple-shuffle", "litellm-slm-router")
     workers = {kind: subprocess.Popen([sys.executable, __file__, "--sdk-worker", kind, "--calls", str(calls)],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for kind in kinds}
