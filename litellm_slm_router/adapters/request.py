@@ -58,9 +58,6 @@ class Plan:
     call_id: str | None
     input_digest: str  # of what the request routes on (recorded instead of the text)
 
-    def by_id_option(self, deployment_id: str) -> ModelOption:
-        return next(o for o in (*self.options, *self.retries) if o.deployment_id == deployment_id)
-
     def bound_for(self, deployment_id: str) -> int:
         return (self.prompt_bounds or {}).get(deployment_id, self.prompt_bound)
 

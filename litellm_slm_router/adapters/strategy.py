@@ -317,11 +317,13 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         """Record the decision, bound the call (max_tokens, timeout), note the reservation; the deployment."""
         self.log.record(decision)
         METRICS.decided(decision.complexity.value, decision.selected_model,
-                        plan.by_id_option(decision.selected_deployment_id).is_local)
+                        self.catalogue.by_id[decision.selected_deployment_id].is_local)
         if reservation_id is None:  # no reservation to end: written now, without an outcome
             self.log.write(decision)
             if "ledger unavailable" in decision.reason:
                 METRICS.ledger_errors.labels("reserve").inc()
+        if reservation_id is not None:  # what was reserved (the reservation record keeps it for a cut stream)
+            worst_cost, worst_tokens, _, _ = self.reserver.worst_case(plan, decision)
         record = decision.metadata_record()
         record["task"] = plan.task.key
         if snapshot is not None:
@@ -329,7 +331,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             record["task_remaining_usd"] = snapshot.remaining_usd
             record["task_remaining_tokens"] = snapshot.remaining_tokens
             if reservation_id is not None:
-                record["reserved_tokens"] = self.reserver.worst_case(plan, decision)[1]
+                record["reserved_tokens"] = worst_tokens
         plan.metadata[METADATA_KEY] = record
         note_for_litellm_logs(plan.metadata, decision, record)
         kwargs = plan.request_kwargs
@@ -340,7 +342,6 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
             if not isinstance(current, (int, float)) or current > plan.caps.latency_s:
                 kwargs["timeout"] = plan.caps.latency_s
         if reservation_id is not None:
-            worst_cost, worst_tokens, _, _ = self.reserver.worst_case(plan, decision)
             reservation = self.settlement.new_reservation(
                 reservation_id, plan.task.key, decision, plan.call_id, time.time(),
                 plan.bound_for(decision.selected_deployment_id), worst_cost, worst_tokens)
