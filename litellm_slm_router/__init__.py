@@ -24,6 +24,8 @@ _EXPORTS: dict[str, str] = {
     "DecisionLog": "litellm_slm_router.records.log",
     "DeploymentProfile": "litellm_slm_router.core.options",
     "FORCED_LOCAL": "litellm_slm_router.core.selector",
+    "FeedbackError": "litellm_slm_router.core.errors",
+    "FeedbackSettings": "litellm_slm_router.adapters.feedback",
     "InProcessLedger": "litellm_slm_router.ledger",
     "InvalidRequestError": "litellm_slm_router.core.errors",
     "LedgerUnavailableError": "litellm_slm_router.core.errors",
@@ -63,6 +65,8 @@ __all__ = [
     "CriticPanel",
     "DecisionLog",
     "DeploymentProfile",
+    "FeedbackError",
+    "FeedbackSettings",
     "InProcessLedger",
     "InvalidRequestError",
     "LedgerUnavailableError",
@@ -92,6 +96,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from litellm_slm_router.adapters.catalogue import Catalogue
+    from litellm_slm_router.adapters.feedback import FeedbackSettings
     from litellm_slm_router.adapters.strategy import SLMRoutingStrategy, install
     from litellm_slm_router.core.budget import Budget, estimate_prompt_tokens
     from litellm_slm_router.core.classifier import Assessment, ClassifierThresholds, TaskComplexityClassifier
@@ -99,6 +104,7 @@ if TYPE_CHECKING:
     from litellm_slm_router.core.errors import (
         BudgetExceededError,
         ConfigError,
+        FeedbackError,
         InvalidRequestError,
         LedgerUnavailableError,
         NoCapableDeploymentError,

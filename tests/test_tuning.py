@@ -132,6 +132,6 @@ def test_bad_weight_files_and_outcome_files_are_refused(tmp_path):
     (tmp_path / "cfg.yaml").write_text("model_list: []\nslm_router:\n  classifier: {weights: missing.json}\n")
     out = run(["classify", "--config", str(tmp_path / "cfg.yaml"), "hi"])
     assert out.returncode == 2 and "does not exist" in out.stderr
-    (tmp_path / "bad.jsonl").write_text(json.dumps({"prompt": "hi", "weak": 1}) + "\n")
+    (tmp_path / "bad.jsonl").write_text(json.dumps({"prompt": "hi", "weak": "good", "strong": 1}) + "\n")
     out = run(["fit", str(tmp_path / "bad.jsonl"), "--out", str(tmp_path / "w.json")])
-    assert out.returncode == 2 and "expected" in out.stderr
+    assert out.returncode == 2 and 'bad.jsonl:1: expected {"prompt" or "messages" or "features"' in out.stderr

@@ -118,6 +118,7 @@ class BookKeeper(CustomLogger):
         if owner is None:
             return None
         reservation["done"] = True
+        reservation["answered_call_id"] = kwargs.get("litellm_call_id")
         return owner, reservation, owner.booked(reservation, response_obj, *_usage(kwargs, response_obj))
 
     def _failed_reservation(self, kwargs: Mapping[str, Any], end_time: Any):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from litellm_slm_router.adapters.feedback import FeedbackSettings
 from litellm_slm_router.core.classifier import ClassifierThresholds, TaskComplexityClassifier
 from litellm_slm_router.core.errors import ConfigError
 from litellm_slm_router.core.policy import RoutingPolicy, validate_section
@@ -66,6 +67,7 @@ class PluginConfig(BaseModel):
     shadow: bool = False  # decide and log only: LiteLLM's own strategy picks, no budget is enforced
     classifier: ClassifierThresholds = Field(default_factory=ClassifierThresholds)
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
+    feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
 
     @field_validator("model_groups", mode="before")
     @classmethod
@@ -96,7 +98,7 @@ class PluginConfig(BaseModel):
             decision_log=reuse.log if reuse else DecisionLog(maxlen=self.decision_memory, path=self.decision_log),
             record_inputs=self.record_inputs, ledger=reuse.ledger if reuse else self.ledger.build(router),
             on_ledger_unavailable=self.ledger.on_unavailable,
-            reservation_lease_s=self.ledger.reservation_lease_s, shadow=self.shadow,
+            reservation_lease_s=self.ledger.reservation_lease_s, shadow=self.shadow, feedback=self.feedback,
         )
 
 

@@ -22,7 +22,12 @@ from litellm_slm_router.adapters.request import Plan
 from litellm_slm_router.core.budget import Budget
 from litellm_slm_router.core.caps import Caps
 from litellm_slm_router.core.decision import RoutingDecision
-from litellm_slm_router.core.errors import BudgetExceededError, LedgerUnavailableError, NoCapableDeploymentError
+from litellm_slm_router.core.errors import (
+    BudgetExceededError,
+    ConfigError,
+    LedgerUnavailableError,
+    NoCapableDeploymentError,
+)
 from litellm_slm_router.core.latency import ObservedLatency
 from litellm_slm_router.core.options import ModelOption
 from litellm_slm_router.core.policy import RoutingPolicy
@@ -47,6 +52,9 @@ class Reserver:
         self.policy = policy
         self.ledger = ledger
         self.latency = latency
+        if on_unavailable not in ("fail_closed", "fail_open"):
+            raise ConfigError(f"slm_router.ledger.on_unavailable: expected fail_closed or fail_open, got "
+                              f"{on_unavailable!r}")
         self.on_unavailable = on_unavailable
         self.lease_s = lease_s
         self.record_inputs = record_inputs

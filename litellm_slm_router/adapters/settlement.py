@@ -19,6 +19,7 @@ from typing import Any
 import litellm
 
 from litellm_slm_router.adapters.catalogue import Catalogue
+from litellm_slm_router.adapters.feedback import Feedback
 from litellm_slm_router.adapters.metrics import METRICS
 from litellm_slm_router.adapters.request import RESERVATION_KEY, metadata_of, request_id
 from litellm_slm_router.adapters.tokens import answer_text, text_bound
@@ -40,8 +41,9 @@ class Settlement:
     """The reservations of one strategy: settle, release, and log each call's outcome."""
 
     def __init__(self, uid: str, catalogue: Catalogue, ledger: Ledger, log: DecisionLog,
-                 latency: ObservedLatency) -> None:
+                 latency: ObservedLatency, feedback: Feedback | None = None) -> None:
         self.uid = uid
+        self.feedback = feedback if feedback is not None else Feedback(ledger)
         self.catalogue = catalogue
         self.ledger = ledger
         self.log = log
@@ -54,8 +56,11 @@ class Settlement:
 
     def new_reservation(self, reservation_id: str, task_key: str, decision: RoutingDecision,
                         call_id: str | None, created: float, prompt_bound: int, worst_cost: float,
-                        worst_tokens: int) -> dict:
+                        worst_tokens: int, prompt: Any = None) -> dict:
         """The reservation record a request carries in its metadata until the call ends."""
+        if self.feedback.enabled:
+            option = self.catalogue.by_id.get(decision.selected_deployment_id)
+            self.feedback.note(reservation_id, prompt, decision, option is not None and option.is_local)
         if self.log.path is not None:  # the decision is written with its outcome once the call has ended
             if len(self._pending) >= _PENDING_MAX:
                 self._pending.pop(next(iter(self._pending)))
@@ -85,11 +90,21 @@ class Settlement:
                       completion_tokens: int = 0) -> None:
         await self._aapply((reservation["task"], reservation["id"], cost, tokens))
         self._outcome(reservation, "ok", cost, prompt_tokens, completion_tokens)
+        if self.feedback.enabled:
+            try:
+                await self.feedback.aanswered(reservation)
+            except LedgerUnavailableError as exc:
+                logger.warning("slm-router: call %s cannot get feedback: %s", reservation.get("answered_call_id"), exc)
 
     def settle(self, reservation: Mapping[str, Any], cost: float, tokens: int, prompt_tokens: int = 0,
                completion_tokens: int = 0) -> None:
         self._apply((reservation["task"], reservation["id"], cost, tokens))
         self._outcome(reservation, "ok", cost, prompt_tokens, completion_tokens)
+        if self.feedback.enabled:
+            try:
+                self.feedback.answered(reservation)
+            except LedgerUnavailableError as exc:
+                logger.warning("slm-router: call %s cannot get feedback: %s", reservation.get("answered_call_id"), exc)
 
     def end_failed(self, reservation: Mapping[str, Any]) -> None:
         """A failed call: released, unless it was a stream already handed to the caller (:meth:`_cut`)."""
@@ -211,6 +226,8 @@ class Settlement:
 
     def _outcome(self, reservation: Mapping[str, Any], outcome: str, cost: float, prompt: int, completion: int
                  ) -> None:
+        if outcome != "ok":
+            self.feedback.forget(reservation)
         if not reservation.get("shadow"):
             METRICS.in_flight.dec()
         decision = self._pending.pop(str(reservation.get("id")), None)
@@ -231,7 +248,9 @@ class Settlement:
         usage = getattr(response, "usage", None)
         prompt = int(getattr(usage, "prompt_tokens", None) or getattr(usage, "input_tokens", None) or 0)
         completion = int(getattr(usage, "completion_tokens", None) or getattr(usage, "output_tokens", None) or 0)
-        cost = (getattr(response, "_hidden_params", None) or {}).get("response_cost")
+        hidden = getattr(response, "_hidden_params", None) or {}
+        cost = hidden.get("response_cost")
+        reservation["answered_call_id"] = hidden.get("litellm_call_id")
         reservation["done"] = True
         return self.booked(reservation, response, cost if isinstance(cost, (int, float)) else None,
                            prompt, completion)

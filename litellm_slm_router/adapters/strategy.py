@@ -31,6 +31,7 @@ from litellm.router import CustomRoutingStrategyBase
 from litellm_slm_router.adapters import litellm_internals
 from litellm_slm_router.adapters.books import BOOKS
 from litellm_slm_router.adapters.catalogue import Catalogue, managed_groups
+from litellm_slm_router.adapters.feedback import Feedback, FeedbackSettings
 from litellm_slm_router.adapters.metrics import METRICS
 from litellm_slm_router.adapters.request import (
     ADMITTED_KEY,
@@ -87,6 +88,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         on_ledger_unavailable: OnUnavailable = "fail_closed",
         reservation_lease_s: float | None = None,
         shadow: bool = False,
+        feedback: FeedbackSettings | None = None,
     ) -> None:
         self.router = router
         self.shadow = shadow
@@ -98,9 +100,6 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         self.default_caps = Caps(self.policy.max_cost_per_task_usd, self.policy.max_tokens_per_task,
                                  self.policy.max_latency_per_call_s)
         self.ledger.caps = self.default_caps
-        if on_ledger_unavailable not in ("fail_closed", "fail_open"):
-            raise ConfigError(f"slm_router.ledger.on_unavailable: expected fail_closed or fail_open, got "
-                              f"{on_ledger_unavailable!r}")
         # Set by the proxy handler: a managed-group request must carry this mark of its pre-call check.
         self.admission_token: str | None = None
         self.observed_latency = ObservedLatency()
@@ -120,7 +119,9 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         self.reserver = Reserver(self.policy, self.ledger, self.observed_latency, self.uid,
                                  on_unavailable=on_ledger_unavailable, lease_s=reservation_lease_s,
                                  record_inputs=record_inputs)
-        self.settlement = Settlement(self.uid, self.catalogue, self.ledger, self.log, self.observed_latency)
+        self.feedback = Feedback(self.ledger, feedback)  # outcomes of answered calls (adapters/feedback.py)
+        self.settlement = Settlement(self.uid, self.catalogue, self.ledger, self.log, self.observed_latency,
+                                     self.feedback)
 
     # ------------------------------------------------------------------ set-up
 
@@ -344,7 +345,7 @@ class SLMRoutingStrategy(CustomRoutingStrategyBase):
         if reservation_id is not None:
             reservation = self.settlement.new_reservation(
                 reservation_id, plan.task.key, decision, plan.call_id, time.time(),
-                plan.bound_for(decision.selected_deployment_id), worst_cost, worst_tokens)
+                plan.bound_for(decision.selected_deployment_id), worst_cost, worst_tokens, plan.prompt)
             plan.metadata[RESERVATION_KEY] = reservation
             litellm_internals.note_sync_reservation(reservation)
         return plan.by_id[decision.selected_deployment_id]
@@ -375,14 +376,14 @@ def install(
     on_ledger_unavailable: OnUnavailable = "fail_closed",
     reservation_lease_s: float | None = None,
     shadow: bool = False,
+    feedback: FeedbackSettings | None = None,
 ) -> SLMRoutingStrategy:
     """Make ``router`` route its managed model groups through the plugin; returns the strategy.
 
-    ``policy`` may be a :class:`RoutingPolicy` or a mapping of its keys. ``model_groups`` defaults
-    to the groups whose deployments carry a ``model_info.slm_router`` block. Decisions go to
-    ``decision_log`` (or a new log writing JSON lines to ``decision_log_path``). Budgets are kept
-    in ``ledger`` (default: in this process; :class:`~litellm_slm_router.ledger.RedisLedger` to share
-    them between processes).
+    ``policy``: a :class:`RoutingPolicy` or a mapping of its keys. ``model_groups``: by default the
+    groups whose deployments carry a ``model_info.slm_router`` block. Decisions go to ``decision_log``
+    (or a new log writing JSON lines to ``decision_log_path``); budgets to ``ledger`` (default: this
+    process; a :class:`~litellm_slm_router.ledger.RedisLedger` shares them). ``feedback``: outcomes.
     """
     if not isinstance(policy, RoutingPolicy):
         policy = RoutingPolicy.from_config(policy)
@@ -394,6 +395,6 @@ def install(
     strategy = SLMRoutingStrategy(
         router, policy, model_groups=model_groups, classifier=classifier, decision_log=decision_log,
         record_inputs=record_inputs, ledger=ledger, on_ledger_unavailable=on_ledger_unavailable,
-        reservation_lease_s=reservation_lease_s, shadow=shadow,
+        reservation_lease_s=reservation_lease_s, shadow=shadow, feedback=feedback,
     )
     return strategy.attach()

@@ -83,6 +83,17 @@ class LedgerUnavailableError(SLMRouterError):
     num_retries = 0
 
 
+class FeedbackError(SLMRouterError):
+    """Feedback that cannot be recorded: bad values (400), a call the plugin has no record of (404),
+    or a tenant whose outcome store is full (409). The message says which and what to do."""
+
+    num_retries = 0
+
+    def __init__(self, message: str, status_code: int = 400) -> None:
+        self.status_code = status_code
+        super().__init__(message)
+
+
 class StartupRefused(ConfigError):
     """The configuration has problems; the proxy must not start. One short line per problem."""
 

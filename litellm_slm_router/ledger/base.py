@@ -163,3 +163,38 @@ class Ledger(ABC):
 
     def describe(self) -> str:
         return type(self).__name__
+
+    # -- feedback: what a call was routed with (kept for a while), and the outcomes operators record
+    # Values are JSON strings written and read by the adapters' feedback component.
+    @abstractmethod
+    def put_call(self, call_id: str, value: str, ttl_s: int) -> None:
+        """Keep ``value`` under ``call_id`` for ``ttl_s`` seconds."""
+
+    @abstractmethod
+    def get_call(self, call_id: str) -> str | None: ...
+
+    @abstractmethod
+    def put_outcome(self, tenant: str, call_id: str, value: str, cap: int) -> bool:
+        """Record (or replace) the outcome of ``call_id``; False when ``tenant`` already has ``cap``."""
+
+    @abstractmethod
+    def outcome_lines(self, tenant: str) -> list[str]: ...
+
+    @abstractmethod
+    def clear_outcomes(self, tenant: str) -> int:
+        """Drop ``tenant``'s recorded outcomes; returns how many there were."""
+
+    async def aput_call(self, call_id: str, value: str, ttl_s: int) -> None:
+        self.put_call(call_id, value, ttl_s)
+
+    async def aget_call(self, call_id: str) -> str | None:
+        return self.get_call(call_id)
+
+    async def aput_outcome(self, tenant: str, call_id: str, value: str, cap: int) -> bool:
+        return self.put_outcome(tenant, call_id, value, cap)
+
+    async def aoutcome_lines(self, tenant: str) -> list[str]:
+        return self.outcome_lines(tenant)
+
+    async def aclear_outcomes(self, tenant: str) -> int:
+        return self.clear_outcomes(tenant)

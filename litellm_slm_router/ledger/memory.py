@@ -32,6 +32,8 @@ class InProcessLedger(Ledger):
         self._tasks: dict[str, _TaskState] = {}
         self._lock = threading.Lock()
         self._next_sweep = time.monotonic() + 60.0
+        self._calls: dict[str, tuple[str, float]] = {}
+        self._outcomes: dict[str, dict[str, str]] = {}
 
     def _state(self, key: str, create: bool) -> _TaskState | None:
         now = time.monotonic()
@@ -91,3 +93,33 @@ class InProcessLedger(Ledger):
             state = self._state(key, create=False)
             if state is not None:
                 state.reservations.pop(rid, None)
+
+    # -- feedback
+    def put_call(self, call_id: str, value: str, ttl_s: int) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._calls) >= 100_000:  # drop the expired ones, else the oldest
+                live = {k: v for k, v in self._calls.items() if v[1] > now}
+                self._calls = live if len(live) < 100_000 else dict(list(live.items())[len(live) // 10:])
+            self._calls[call_id] = (value, now + ttl_s)
+
+    def get_call(self, call_id: str) -> str | None:
+        with self._lock:
+            entry = self._calls.get(call_id)
+        return entry[0] if entry is not None and entry[1] > time.monotonic() else None
+
+    def put_outcome(self, tenant: str, call_id: str, value: str, cap: int) -> bool:
+        with self._lock:
+            mine = self._outcomes.setdefault(tenant, {})
+            if call_id not in mine and len(mine) >= cap:
+                return False
+            mine[call_id] = value
+            return True
+
+    def outcome_lines(self, tenant: str) -> list[str]:
+        with self._lock:
+            return list(self._outcomes.get(tenant, {}).values())
+
+    def clear_outcomes(self, tenant: str) -> int:
+        with self._lock:
+            return len(self._outcomes.pop(tenant, {}))

@@ -66,6 +66,15 @@ redis.call('EXPIRE', KEYS[3], ARGV[4])
 return 1
 """
 
+# Record an outcome unless the tenant already has ARGV[3] of them (replacing one is always allowed).
+_OUTCOME_LUA = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+
 
 class RedisLedger(Ledger):
     """Ledger in Redis, shared by every process that points at the same server.
@@ -101,7 +110,8 @@ class RedisLedger(Ledger):
     def _register(client: Any) -> dict[str, Any]:
         return {"snapshot": client.register_script(_SNAPSHOT_LUA),
                 "reserve": client.register_script(_RESERVE_LUA),
-                "settle": client.register_script(_SETTLE_LUA)}
+                "settle": client.register_script(_SETTLE_LUA),
+                "outcome": client.register_script(_OUTCOME_LUA)}
 
     def describe(self) -> str:
         where = self._redis_kwargs.get("url") or (
@@ -197,3 +207,64 @@ class RedisLedger(Ledger):
             await client.hdel(self._keys(key)[1], rid)
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
             raise self._unavailable(exc) from exc
+
+    # -- feedback (plain commands; errors read as an unavailable ledger)
+    def _call_key(self, call_id: str) -> str:
+        return f"{self.prefix}:call:{call_id}"
+
+    def _outcomes_key(self, tenant: str) -> str:
+        return f"{self.prefix}:outcomes:{tenant}"
+
+    def _run_sync(self, operation: Any) -> Any:
+        import redis
+
+        try:
+            return operation(self._client, self._scripts)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            raise self._unavailable(exc) from exc
+
+    async def _run_async(self, operation: Any) -> Any:
+        import redis
+
+        try:
+            return await operation(*self._async_scripts())
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            raise self._unavailable(exc) from exc
+
+    def put_call(self, call_id: str, value: str, ttl_s: int) -> None:
+        self._run_sync(lambda c, _: c.set(self._call_key(call_id), value, ex=int(ttl_s)))
+
+    async def aput_call(self, call_id: str, value: str, ttl_s: int) -> None:
+        await self._run_async(lambda c, _: c.set(self._call_key(call_id), value, ex=int(ttl_s)))
+
+    def get_call(self, call_id: str) -> str | None:
+        return _text(self._run_sync(lambda c, _: c.get(self._call_key(call_id))))
+
+    async def aget_call(self, call_id: str) -> str | None:
+        return _text(await self._run_async(lambda c, _: c.get(self._call_key(call_id))))
+
+    def put_outcome(self, tenant: str, call_id: str, value: str, cap: int) -> bool:
+        return int(self._run_sync(lambda _, s: s["outcome"](keys=[self._outcomes_key(tenant)],
+                                                         args=[call_id, value, cap]))) == 1
+
+    async def aput_outcome(self, tenant: str, call_id: str, value: str, cap: int) -> bool:
+        return int(await self._run_async(lambda _, s: s["outcome"](keys=[self._outcomes_key(tenant)],
+                                                                args=[call_id, value, cap]))) == 1
+
+    def outcome_lines(self, tenant: str) -> list[str]:
+        return [_text(v) or "" for v in self._run_sync(lambda c, _: c.hvals(self._outcomes_key(tenant)))]
+
+    async def aoutcome_lines(self, tenant: str) -> list[str]:
+        return [_text(v) or "" for v in await self._run_async(lambda c, _: c.hvals(self._outcomes_key(tenant)))]
+
+    def clear_outcomes(self, tenant: str) -> int:
+        key = self._outcomes_key(tenant)
+        return int(self._run_sync(lambda c, _: c.pipeline().hlen(key).delete(key).execute())[0])
+
+    async def aclear_outcomes(self, tenant: str) -> int:
+        key = self._outcomes_key(tenant)
+        return int((await self._run_async(lambda c, _: c.pipeline().hlen(key).delete(key).execute()))[0])
+
+
+def _text(value: Any) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value

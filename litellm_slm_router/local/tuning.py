@@ -24,14 +24,13 @@ from litellm_slm_router.core.classifier import (
     Assessment,
     ClassifierThresholds,
     TaskComplexityClassifier,
-    features,
+    features_of,
 )
 from litellm_slm_router.core.classifier.fit import bands_for_shares, fit_weights, outcome_target
-from litellm_slm_router.core.classifier.text import split_conversation, words
 from litellm_slm_router.core.errors import SLMRouterError
 from litellm_slm_router.core.levels import TaskComplexity
 
-__all__ = ["calibrate", "fit", "read_sample"]
+__all__ = ["calibrate", "fit", "read_outcomes", "read_sample"]
 
 _LEVELS = (TaskComplexity.SIMPLE, TaskComplexity.MODERATE, TaskComplexity.COMPLEX)
 _LEVEL_NAMES = frozenset(level.value for level in TaskComplexity)
@@ -206,20 +205,45 @@ def _bands_for_cloud_share(sample: list[tuple[Any, Assessment]], loaded: Any, gr
     return low, high, reached
 
 
+def read_outcomes(path: str) -> tuple[list[dict[str, float]], list[float], list[float], int]:
+    """(features, weak quality, strong quality) per usable line of an outcome file, and how many
+    lines were skipped. A line brings its request (``prompt`` or ``messages``) or the classifier's
+    ``features`` of it (the feedback path's lines, ``GET /slm-router/outcomes``). A line with only
+    ``weak`` is read as if the strong model had answered perfectly (``strong: 1``, qualities in
+    [0, 1]); one with only ``strong`` says nothing about the weak model and is skipped."""
+    rows, weak_q, strong_q, skipped = [], [], [], 0
+    usage = (f"{path}:{{}}: expected {{{{\"prompt\" or \"messages\" or \"features\", \"weak\": quality, "
+             "\"strong\": quality}}}}")
+    for number, item in _lines(path):
+        prompt, given = _prompt(item), item.get("features")
+        weak, strong = item.get("weak"), item.get("strong")
+        if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in (weak, strong)):
+            raise SLMRouterError(usage.format(number))
+        if prompt is not None:
+            row = features_of(prompt)
+        elif isinstance(given, dict) and all(isinstance(v, (int, float)) for v in given.values()):
+            unknown = sorted(set(given) - set(FEATURES))
+            if unknown:
+                raise SLMRouterError(f"{path}:{number}: unknown feature(s) {', '.join(unknown)} (a line written "
+                                     "by another version of the plugin?)")
+            row = {name: float(given.get(name, 0.0)) for name in FEATURES if name != "bias"}
+        else:
+            raise SLMRouterError(usage.format(number))
+        if weak is None and strong is None:
+            raise SLMRouterError(usage.format(number))
+        if weak is None:
+            skipped += 1
+            continue
+        rows.append(row)
+        weak_q.append(float(weak))
+        strong_q.append(1.0 if strong is None else float(strong))
+    return rows, weak_q, strong_q, skipped
+
+
 def fit(path: str, out_path: str, out: TextIO, *, l2: float = 20.0) -> int:
     """Fit the score's weights on an outcome file and write them as a weight file."""
-    rows, targets = [], []
-    for number, item in _lines(path):
-        prompt = _prompt(item)
-        weak, strong = item.get("weak"), item.get("strong")
-        if prompt is None or not isinstance(weak, (int, float)) or not isinstance(strong, (int, float)):
-            raise SLMRouterError(f"{path}:{number}: expected {{\"prompt\" or \"messages\", \"weak\": quality, "
-                                 "\"strong\": quality}")
-        ask = split_conversation(prompt)[0]
-        lower = ask.lower()
-        ask_words = words(lower)
-        rows.append(features(ask, lower, ask_words, frozenset(ask_words)))
-        targets.append(outcome_target(float(weak), float(strong)))
+    rows, weak_q, strong_q, skipped = read_outcomes(path)
+    targets = [outcome_target(w, s) for w, s in zip(weak_q, strong_q, strict=True)]
     if len(rows) < 10:
         raise SLMRouterError(f"{path}: {len(rows)} outcomes; fit needs at least 10")
     weights = fit_weights(rows, targets, l2=l2)
@@ -229,7 +253,8 @@ def fit(path: str, out_path: str, out: TextIO, *, l2: float = 20.0) -> int:
     Path(out_path).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     top: Sequence[tuple[str, float]] = sorted(((k, v) for k, v in weights.items() if k != "bias"),
                                               key=lambda kv: -abs(kv[1]))[:8]
-    out.write(f"fitted on {len(rows)} outcomes ({sum(targets) / len(targets):.1%} strong better); "
+    note = f"; {skipped} strong-only lines skipped" if skipped else ""
+    out.write(f"fitted on {len(rows)} outcomes ({sum(targets) / len(targets):.1%} strong better{note}); "
               f"wrote {out_path}\nlargest weights: " + ", ".join(f"{k} {v:+.3f}" for k, v in top) + "\n")
     out.write("use it: slm_router: {classifier: {weights: " + str(out_path) + "}}  (then run calibrate with "
               "--weights to set its bands)\n")

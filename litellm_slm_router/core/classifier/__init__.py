@@ -28,7 +28,7 @@ from litellm_slm_router.core.classifier.text import ask_text, split_conversation
 from litellm_slm_router.core.levels import TaskComplexity
 
 __all__ = ["DEFAULT_WEIGHTS", "FEATURES", "Assessment", "ClassifierThresholds", "TaskComplexityClassifier",
-           "ask_text", "check_weights", "features", "logit"]
+           "ask_text", "check_weights", "features", "features_of", "logit"]
 
 
 class Assessment(BaseModel):
@@ -107,6 +107,15 @@ class TaskComplexityClassifier:
         if score < self.thresholds.complex:
             return TaskComplexity.MODERATE
         return TaskComplexity.COMPLEX
+
+
+def features_of(messages: Sequence[Any] | str | None) -> dict[str, float]:
+    """The features of a request's newest user ask: what the score weighs, and what ``slm-router fit``
+    fits its weights on."""
+    ask = split_conversation(messages)[0]
+    lower = ask.lower()
+    ask_words = words(lower)
+    return features(ask, lower, ask_words, frozenset(ask_words))
 
 
 def check_weights(weights: Mapping[str, float]) -> dict[str, float]:
