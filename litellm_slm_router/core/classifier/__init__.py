@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from litellm_slm_router.core.classifier.critical import CONFIRMATIONS, critical_actions
 from litellm_slm_router.core.classifier.score import DEFAULT_WEIGHTS, FEATURES, features, logit
+from litellm_slm_router.core.classifier.stakes import stakes_action
 from litellm_slm_router.core.classifier.text import ask_text, split_conversation, words
 from litellm_slm_router.core.levels import TaskComplexity
 
@@ -87,6 +88,9 @@ class TaskComplexityClassifier:
         score = 1.0 / (1.0 + math.exp(-z))
 
         actions = critical_actions(ask, lower, word_set)
+        if not actions:
+            stakes = stakes_action(lower, word_set)
+            actions = [stakes] if stakes else []
         if not actions and previous and len(ask_words) <= 8 and word_set & CONFIRMATIONS:
             previous_lower = previous.lower()
             if critical_actions(previous, previous_lower, frozenset(words(previous_lower))):

@@ -64,7 +64,7 @@ def is_prod(token: str) -> bool:
             or any(i in token for i in ext.PROD_INFIXES))
 
 
-def _sandboxed(sentence: list[str]) -> bool:
+def sandboxed(sentence: list[str]) -> bool:
     """A sandbox or a test is named and production is not: the action harms nothing real."""
     if any(is_prod(t) for t in sentence):
         return False
@@ -206,11 +206,11 @@ def _scan_sentence(tokens: list[str], found: list[str], literal: str, destructiv
     # A destructive command in a plain instruction ("DROP TABLE users", "set verify=False and push it").
     if literal and frame in ("", "do") and literal in sentence_text:
         before = sentence_text[: sentence_text.find(literal)].split()
-        if not any(t in risk_words.NEGATIONS or t.endswith("n't") for t in before) and not _sandboxed(tokens):
+        if not any(t in risk_words.NEGATIONS or t.endswith("n't") for t in before) and not sandboxed(tokens):
             _add(found, f"execute({literal.strip()})")
     # A command line that changes a real system ("aws ec2 terminate-instances ...", "gcloud sql instances delete").
     cli = _cli_command(tokens) if frame in ("", "do") and not ext.CLI_TOOLS.isdisjoint(tokens) else ""
-    if cli and not _sandboxed(tokens):
+    if cli and not sandboxed(tokens):
         before = tokens[: tokens.index(cli.split()[0])]
         if not any(t in risk_words.NEGATIONS or t.endswith("n't") for t in before):
             _add(found, f"execute({cli})")
@@ -280,7 +280,7 @@ def _add(found: list[str], action: str) -> None:
 def _object_for(kind: str, clause: list[str], clause_text: str, sentence: list[str], literal: str,
                 destructive_code: str, verb: str = "") -> str:
     """The object that makes ``kind`` dangerous here, or '' when there is none."""
-    if _sandboxed(sentence):
+    if sandboxed(sentence):
         return ""  # Stripe test mode, a local minikube, a test email to oneself
     if kind in (ext.MESSAGE, ext.EXPORT):
         return _audience_or_data(kind, clause, sentence, verb)
