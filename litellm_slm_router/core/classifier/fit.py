@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping, Sequence
+from operator import mul
 from typing import NamedTuple
 
 from litellm_slm_router.core.classifier.score import DEFAULT_WEIGHTS, FEATURES, logit
@@ -70,20 +71,16 @@ def fit_weights(rows: Sequence[Mapping[str, float]], targets: Sequence[float], *
     penalty = [0.0] + [l2 / scales[i] ** 2 for i in live]
     positive = sum(w * t for w, t in zip(sw, targets, strict=True)) / total
     beta[0] = math.log(max(positive, 1e-6) / max(1.0 - positive, 1e-6))
+    columns = [list(c) for c in zip(*x, strict=True)]  # column-wise sums over the rows run in C (map)
     for _ in range(iterations):
-        grad = [0.0] * d
+        p = [1.0 / (1.0 + math.exp(-max(min(sum(map(mul, beta, xi)), 35.0), -35.0))) for xi in x]
+        g = [w * (pi - t) for pi, t, w in zip(p, targets, sw, strict=True)]
+        h = [w * pi * (1.0 - pi) for pi, w in zip(p, sw, strict=True)]
+        grad = [sum(map(mul, g, col)) for col in columns]
         hess = [[0.0] * d for _ in range(d)]
-        for xi, t, w in zip(x, targets, sw, strict=True):
-            z = sum(b * v for b, v in zip(beta, xi, strict=True))
-            p = 1.0 / (1.0 + math.exp(-max(min(z, 35.0), -35.0)))
-            g = w * (p - t)
-            h = w * p * (1.0 - p)
-            for a in range(d):
-                grad[a] += g * xi[a]
-                ha = h * xi[a]
-                row = hess[a]
-                for b in range(a, d):
-                    row[b] += ha * xi[b]
+        for a in range(d):
+            ha = list(map(mul, h, columns[a]))
+            hess[a][a:] = [sum(map(mul, ha, columns[b])) for b in range(a, d)]
         for a in range(d):
             for b in range(a):
                 hess[a][b] = hess[b][a]
@@ -212,11 +209,11 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float]:
         pivot = max(range(col, n), key=lambda r: abs(m[r][col]))
         m[col], m[pivot] = m[pivot], m[col]
         div = m[col][col]
+        pivot_row = m[col][col:]
         for r in range(col + 1, n):
             f = m[r][col] / div
             if f:
-                for c in range(col, n + 1):
-                    m[r][c] -= f * m[col][c]
+                m[r][col:] = [v - f * u for v, u in zip(m[r][col:], pivot_row, strict=True)]
     out = [0.0] * n
     for r in range(n - 1, -1, -1):
         out[r] = (m[r][n] - sum(m[r][c] * out[c] for c in range(r + 1, n))) / m[r][r]
