@@ -17,10 +17,9 @@ Pure functions: the caller reads the files (``slm-router fit``, ``slm-router cal
 
 from __future__ import annotations
 
+import hashlib
 import math
-import random
 from collections.abc import Mapping, Sequence
-from operator import mul
 from typing import NamedTuple
 
 from litellm_slm_router.core.classifier.score import DEFAULT_WEIGHTS, FEATURES, logit
@@ -71,16 +70,20 @@ def fit_weights(rows: Sequence[Mapping[str, float]], targets: Sequence[float], *
     penalty = [0.0] + [l2 / scales[i] ** 2 for i in live]
     positive = sum(w * t for w, t in zip(sw, targets, strict=True)) / total
     beta[0] = math.log(max(positive, 1e-6) / max(1.0 - positive, 1e-6))
-    columns = [list(c) for c in zip(*x, strict=True)]  # column-wise sums over the rows run in C (map)
     for _ in range(iterations):
-        p = [1.0 / (1.0 + math.exp(-max(min(sum(map(mul, beta, xi)), 35.0), -35.0))) for xi in x]
-        g = [w * (pi - t) for pi, t, w in zip(p, targets, sw, strict=True)]
-        h = [w * pi * (1.0 - pi) for pi, w in zip(p, sw, strict=True)]
-        grad = [sum(map(mul, g, col)) for col in columns]
+        grad = [0.0] * d
         hess = [[0.0] * d for _ in range(d)]
-        for a in range(d):
-            ha = list(map(mul, h, columns[a]))
-            hess[a][a:] = [sum(map(mul, ha, columns[b])) for b in range(a, d)]
+        for xi, t, w in zip(x, targets, sw, strict=True):
+            z = sum(b * v for b, v in zip(beta, xi, strict=True))
+            p = 1.0 / (1.0 + math.exp(-max(min(z, 35.0), -35.0)))
+            g = w * (p - t)
+            h = w * p * (1.0 - p)
+            for a in range(d):
+                grad[a] += g * xi[a]
+                ha = h * xi[a]
+                row = hess[a]
+                for b in range(a, d):
+                    row[b] += ha * xi[b]
         for a in range(d):
             for b in range(a):
                 hess[a][b] = hess[b][a]
@@ -159,7 +162,7 @@ def fit_outcomes(rows: Sequence[Mapping[str, float]], weak: Sequence[float], str
     """Weights for "the strong model did better", each row weighted by its gain (:func:`gain_weights`).
 
     ``l2=None`` and ``tie_weight="auto"`` are chosen from ``l2_grid`` and ``tie_grid`` by an inner
-    ``folds``-fold cross-validation on these rows only (shuffle ``seed``): every grid point is fitted
+    ``folds``-fold cross-validation on these rows only (a fixed shuffle by ``seed``): every grid point is fitted
     on the other folds and scores each held-out fold; the point with the best APGR over all held-out
     scores together wins (the earlier grid point on a tie). A given value is used as it is (the grid
     then searches the other one only); ``tie_weight=None`` is the unweighted objective.
@@ -175,8 +178,7 @@ def fit_outcomes(rows: Sequence[Mapping[str, float]], weak: Sequence[float], str
     ties = list(tie_grid) if isinstance(tie_weight, str) else [tie_weight]
     scored: dict[str, float] = {}
     if len(l2s) * len(ties) > 1:
-        order = list(range(len(rows)))
-        random.Random(seed).shuffle(order)
+        order = sorted(range(len(rows)), key=lambda i: hashlib.blake2b(f"{seed}:{i}".encode(), digest_size=8).digest())
         k = max(2, min(folds, len(rows)))
         held_out = [order[f::k] for f in range(k)]
         best: tuple[float, int] | None = None
