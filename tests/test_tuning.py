@@ -186,6 +186,12 @@ def test_fit_weights_outcomes_by_their_gain_and_records_the_chosen_hyper_paramet
     # Gain-weighted, money prompts rank first; the old objective (every outcome weight 1) puts them last.
     auto = _scores(tmp_path / "auto.json")
     assert auto[0] > auto[1], auto
+    # Down-weighting ties does not move the scores up: their mean over the sample is its "strong better" share.
+    scored = subprocess.run([sys.executable, "-m", "litellm_slm_router.cli", "classify", "--weights",
+                             str(tmp_path / "auto.json")], input=outcomes.read_text(), text=True, capture_output=True,
+                            cwd=ROOT, env=ENV, timeout=300)
+    scores = [json.loads(x)["score"] for x in scored.stdout.splitlines()]
+    assert len(scores) == 150 and abs(sum(scores) / 150 - record["strong_better_share"]) < 0.005, sum(scores) / 150
     out = run(["fit", str(outcomes), "--out", str(tmp_path / "old.json"), "--l2", "20", "--tie-weight", "unweighted"])
     assert out.returncode == 0, out.stderr
     old = json.loads((tmp_path / "old.json").read_text())

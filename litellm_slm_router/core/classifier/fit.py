@@ -187,8 +187,8 @@ def fit_outcomes(rows: Sequence[Mapping[str, float]], weak: Sequence[float], str
             for held in held_out:
                 out = set(held)
                 train = [i for i in order if i not in out]
-                w = fit_weights([rows[i] for i in train], [targets[i] for i in train], l2=lam,
-                                sample_weights=gain_weights([weak[i] for i in train], [strong[i] for i in train], tie))
+                w = _fit_point([rows[i] for i in train], [weak[i] for i in train], [strong[i] for i in train],
+                               [targets[i] for i in train], lam, tie)
                 for i in held:
                     scores[i] = logit(rows[i], w)
             value = apgr(scores, weak, strong)
@@ -199,8 +199,31 @@ def fit_outcomes(rows: Sequence[Mapping[str, float]], weak: Sequence[float], str
         chosen_l2, chosen_tie = [(lam, tie) for lam in l2s for tie in ties][best[1]]
     else:
         chosen_l2, chosen_tie = l2s[0], ties[0]
-    weights = fit_weights(rows, targets, l2=chosen_l2, sample_weights=gain_weights(weak, strong, chosen_tie))
-    return OutcomeFit(weights, chosen_l2, chosen_tie, scored)
+    return OutcomeFit(_fit_point(rows, weak, strong, targets, chosen_l2, chosen_tie), chosen_l2, chosen_tie, scored)
+
+
+def _fit_point(rows: Sequence[Mapping[str, float]], weak: Sequence[float], strong: Sequence[float],
+               targets: Sequence[float], l2: float, tie: float | None) -> dict[str, float]:
+    """One grid point's fit. A weighted fit's bias is then moved so that the mean score is the
+    sample's (unweighted) "strong better" share again: down-weighting ties shifts the intercept
+    (towards "strong better"), not the ranking, and without this the score would stop reading as a
+    probability, default bands would send nearly everything up, and scores of fits with different
+    tie weights would not be comparable."""
+    weights = fit_weights(rows, targets, l2=l2, sample_weights=gain_weights(weak, strong, tie))
+    if tie is None:
+        return weights  # an unweighted fit already has that mean (its bias is not penalised)
+    share = min(max(sum(targets) / len(targets), 1e-6), 1.0 - 1e-6)
+    z = [logit(r, weights) for r in rows]
+    shift = 0.0
+    for _ in range(50):  # Newton's method on the one bias (the mean score is increasing in it)
+        p = [1.0 / (1.0 + math.exp(-max(min(v + shift, 35.0), -35.0))) for v in z]
+        gap = sum(p) / len(p) - share
+        slope = sum(q * (1.0 - q) for q in p) / len(p)
+        step = max(min(gap / max(slope, 1e-9), 5.0), -5.0)
+        shift -= step
+        if abs(step) < 1e-9:
+            break
+    return {**weights, "bias": weights["bias"] + shift}
 
 
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:
