@@ -204,26 +204,24 @@ def fit_outcomes(rows: Sequence[Mapping[str, float]], weak: Sequence[float], str
 
 def _fit_point(rows: Sequence[Mapping[str, float]], weak: Sequence[float], strong: Sequence[float],
                targets: Sequence[float], l2: float, tie: float | None) -> dict[str, float]:
-    """One grid point's fit. A weighted fit's bias is then moved so that the mean score is the
-    sample's (unweighted) "strong better" share again: down-weighting ties shifts the intercept
-    (towards "strong better"), not the ranking, and without this the score would stop reading as a
-    probability, default bands would send nearly everything up, and scores of fits with different
-    tie weights would not be comparable."""
+    """One grid point's fit, its bias then moved so that the mean score is the sample's (unweighted)
+    "strong better" share. Down-weighting ties shifts the intercept towards "strong better", not the
+    ranking: without this the score would stop reading as a probability, default bands would send
+    nearly everything up, and fits with different tie weights would score on different scales. (An
+    unweighted fit has that mean already, unless a feature is constant and not zero in the sample:
+    it keeps its prior weight, which the fitted bias does not offset.)"""
     weights = fit_weights(rows, targets, l2=l2, sample_weights=gain_weights(weak, strong, tie))
-    if tie is None:
-        return weights  # an unweighted fit already has that mean (its bias is not penalised)
-    share = min(max(sum(targets) / len(targets), 1e-6), 1.0 - 1e-6)
+    share = sum(targets) / len(targets)
     z = [logit(r, weights) for r in rows]
-    shift = 0.0
-    for _ in range(50):  # Newton's method on the one bias (the mean score is increasing in it)
-        p = [1.0 / (1.0 + math.exp(-max(min(v + shift, 35.0), -35.0))) for v in z]
-        gap = sum(p) / len(p) - share
-        slope = sum(q * (1.0 - q) for q in p) / len(p)
-        step = max(min(gap / max(slope, 1e-9), 5.0), -5.0)
-        shift -= step
-        if abs(step) < 1e-9:
-            break
-    return {**weights, "bias": weights["bias"] + shift}
+
+    def excess(shift: float) -> float:  # mean score minus the share: increasing in the shift
+        return sum(1.0 / (1.0 + math.exp(-max(min(v + shift, 35.0), -35.0))) for v in z) / len(z) - share
+
+    low, high = -40.0, 40.0
+    for _ in range(45):  # bisection: 80 / 2**45 is far below any score's rounding
+        mid = (low + high) / 2
+        low, high = (mid, high) if excess(mid) < 0.0 else (low, mid)
+    return {**weights, "bias": weights["bias"] + (low + high) / 2}
 
 
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:
