@@ -296,7 +296,7 @@ def _replay(path: str, out: TextIO) -> int:
 
 def _auto_or(high: float, *names: str) -> Any:
     def parse(value: str) -> float | str:  # 'auto', one of names, or a number from 0 to high
-        number = float(value) if value.replace(".", "", 1).isdigit() else -1.0
+        number = float(value) if value.replace(".", "", 1).isdecimal() else -1.0
         if value in ("auto", *names) or 0.0 <= number <= high:
             return value if number < 0 else number
         upto = "" if high == float("inf") else f" up to {high:g}"

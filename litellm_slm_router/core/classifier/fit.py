@@ -8,7 +8,8 @@
 - :func:`fit_outcomes`: the same regression on (weak, strong) quality pairs, each row weighted by
   its gain's magnitude (routing ranks prompts by what the strong model adds: a tie costs nothing
   either way, a large gain a lot), with ``l2`` and the ties' weight chosen by an inner k-fold
-  cross-validation of :func:`apgr` over a small grid (the unweighted objective is one grid point).
+  cross-validation of :func:`apgr` over a small grid (the unweighted objective is one grid point);
+  the bias is then set so that the mean score is the sample's "strong better" share.
 - :func:`apgr`: the area under the quality-vs-strong-share curve of a score (RouteLLM's APGR).
 - :func:`bands_for_shares`: the score bands that put given shares of a sample in each level.
 
@@ -162,10 +163,11 @@ def fit_outcomes(rows: Sequence[Mapping[str, float]], weak: Sequence[float], str
     """Weights for "the strong model did better", each row weighted by its gain (:func:`gain_weights`).
 
     ``l2=None`` and ``tie_weight="auto"`` are chosen from ``l2_grid`` and ``tie_grid`` by an inner
-    ``folds``-fold cross-validation on these rows only (a fixed shuffle by ``seed``): every grid point is fitted
-    on the other folds and scores each held-out fold; the point with the best APGR over all held-out
-    scores together wins (the earlier grid point on a tie). A given value is used as it is (the grid
-    then searches the other one only); ``tie_weight=None`` is the unweighted objective.
+    ``folds``-fold cross-validation on these rows only (a fixed shuffle by ``seed``): every grid
+    point is fitted on the other folds and scores each held-out fold; the point with the best APGR
+    over all held-out scores together wins (the earlier grid point on a tie). A given value is used
+    as it is (the grid then searches the other one only); ``tie_weight=None`` is the unweighted
+    objective. Every fit's bias is set so that its mean score is the share of "strong better".
     """
     if len(rows) != len(weak) or len(rows) != len(strong) or not rows:
         raise ValueError("fit_outcomes: need a weak and a strong quality per row, and at least one row")
