@@ -1,7 +1,7 @@
 """Routing quality when the score's weights are fitted on outcomes: k-fold cross-validation.
 
     python bench/fit_crossval.py            # writes bench/results/fit_crossval.json
-    python bench/fit_crossval.py --limit 60 --seeds 1   # smoke run
+    python bench/fit_crossval.py --limit 60 --seeds 1 --inner-folds 2   # smoke run
 
 For GSM8K and MT-Bench (RouteLLM's outcomes, as in routing_quality.py) the prompts are shuffled
 (fixed seed) into k = 5 folds. For each fold, a logistic regression over the classifier's own
@@ -41,7 +41,7 @@ def prompt_features(prompt: str) -> dict[str, float]:
 
 
 def cross_validated(rows: list[dict[str, float]], weak: Sequence[float], strong: Sequence[float], k: int,
-                    seed: int, l2: float | None, chosen: list[str] | None = None) -> list[float]:
+                    seed: int, l2: float | None, chosen: list[str] | None = None, inner_folds: int = 5) -> list[float]:
     """Held-out scores; ``l2=None``: nested (``fit_outcomes``' inner selection on each training fold,
     its choice appended to ``chosen``), else the unweighted fit at that ``l2``."""
     from litellm_slm_router.core.classifier import logit
@@ -54,7 +54,7 @@ def cross_validated(rows: list[dict[str, float]], weak: Sequence[float], strong:
         held = set(order[fold::k])
         train = [i for i in order if i not in held]
         fitted = fit_outcomes([rows[i] for i in train], [weak[i] for i in train], [strong[i] for i in train],
-                              l2=l2, tie_weight="auto" if l2 is None else None)
+                              l2=l2, tie_weight="auto" if l2 is None else None, folds=inner_folds)
         if chosen is not None:
             chosen.append(_label(fitted))
         for i in held:
@@ -71,7 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seeds", type=int, default=3, help="shuffles averaged (seeds 0..N-1)")
-    parser.add_argument("--l2", type=float, default=20.0)
+    parser.add_argument("--l2", type=float, default=20.0, help="the fixed fit's l2 (default 20)")
+    parser.add_argument("--inner-folds", type=int, default=5, help="folds of the nested fit's inner selection "
+                        "(default 5, as slm-router fit; fewer only to make a smoke run quick)")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N prompts of each set")
     parser.add_argument("--json", type=Path, default=RESULTS / "fit_crossval.json")
     args = parser.parse_args(argv)
@@ -90,9 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         fixed = [apgr(curve(cross_validated(rows, weak, strong, args.folds, seed, args.l2), weak, strong))
                  for seed in range(args.seeds)]
         chosen: list[list[str]] = [[] for _ in range(args.seeds)]
-        nested = [apgr(curve(cross_validated(rows, weak, strong, args.folds, seed, None, chosen[seed]), weak, strong))
-                  for seed in range(args.seeds)]
-        full = fit_outcomes(rows, weak, strong)
+        nested = [apgr(curve(cross_validated(rows, weak, strong, args.folds, seed, None, chosen[seed],
+                                             args.inner_folds), weak, strong)) for seed in range(args.seeds)]
+        full = fit_outcomes(rows, weak, strong, folds=args.inner_folds)
         full_fixed = fit_outcomes(rows, weak, strong, l2=args.l2, tie_weight=None)
         results[dataset] = {
             "prompts": len(prompts),
@@ -109,7 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "inner_cv_apgr_on_all": full.inner_apgr,
             "weights_fitted_on_all": {k: round(v, 4) for k, v in full.weights.items() if v},
         }
-    write_json(args.json, {"machine": machine(), "folds": args.folds, "seeds": args.seeds, "l2": args.l2,
+    write_json(args.json, {"machine": machine(), "folds": args.folds, "inner_folds": args.inner_folds,
+                           "seeds": args.seeds, "l2": args.l2,
                            "grid": {"l2": list(L2_GRID), "tie_weight": list(TIE_GRID)}, "datasets": results})
     print(f"| dataset | prompt length | zero-shot | fixed: unweighted, l2 {args.l2:g}, {args.folds}-fold CV "
           f"| nested: gain-weighted, inner CV choice, {args.folds}-fold CV | in-sample (fixed / nested choice) |")
