@@ -192,7 +192,7 @@ def fit_outcomes(rows: Sequence[Mapping[str, float]], weak: Sequence[float], str
                 w = _fit_point([rows[i] for i in train], [weak[i] for i in train], [strong[i] for i in train],
                                [targets[i] for i in train], lam, tie)
                 for i in held:
-                    scores[i] = logit(rows[i], w)
+                    scores[i] = _z(rows[i], w)
             value = apgr(scores, weak, strong)
             scored[_label(lam, tie)] = round(value, 6)
             if best is None or value > best[0] + 1e-12:
@@ -202,6 +202,11 @@ def fit_outcomes(rows: Sequence[Mapping[str, float]], weak: Sequence[float], str
     else:
         chosen_l2, chosen_tie = l2s[0], ties[0]
     return OutcomeFit(_fit_point(rows, weak, strong, targets, chosen_l2, chosen_tie), chosen_l2, chosen_tie, scored)
+
+
+def _z(row: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """A row's logit with the bias counted whether or not the row names it (as :func:`fit_weights` does)."""
+    return weights.get("bias", 0.0) + logit({k: v for k, v in row.items() if k != "bias"}, weights)
 
 
 def _fit_point(rows: Sequence[Mapping[str, float]], weak: Sequence[float], strong: Sequence[float],
@@ -214,7 +219,7 @@ def _fit_point(rows: Sequence[Mapping[str, float]], weak: Sequence[float], stron
     it keeps its prior weight, which the fitted bias does not offset.)"""
     weights = fit_weights(rows, targets, l2=l2, sample_weights=gain_weights(weak, strong, tie))
     share = sum(targets) / len(targets)
-    z = [logit(r, weights) for r in rows]
+    z = [_z(r, weights) for r in rows]
 
     def excess(shift: float) -> float:  # mean score minus the share: increasing in the shift
         return sum(1.0 / (1.0 + math.exp(-max(min(v + shift, 35.0), -35.0))) for v in z) / len(z) - share
