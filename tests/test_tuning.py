@@ -13,6 +13,7 @@ from litellm_slm_router.adapters.catalogue import Catalogue
 from litellm_slm_router.adapters.config import load_config
 from litellm_slm_router.adapters.tokens import prompt_bound
 from litellm_slm_router.core.budget import Budget
+from litellm_slm_router.core.classifier import features_of
 from litellm_slm_router.core.classifier.fit import L2_GRID, TIE_GRID, apgr
 from litellm_slm_router.core.selector import select
 
@@ -209,6 +210,23 @@ def test_fit_weights_outcomes_by_their_gain_and_records_the_chosen_hyper_paramet
     half = json.loads((tmp_path / "half.json").read_text())
     assert half["tie_weight"] == 0.3 and sorted(half["inner_cv_apgr"]) == sorted(
         f"l2={lam:g},tie=0.3" for lam in L2_GRID)
+
+
+def test_feature_lines_fit_as_their_prompts_do(tmp_path):
+    # The feedback path's lines carry the features (without "bias") instead of the prompt: same fit.
+    outcomes = _graded_outcomes(tmp_path)
+    lines = [json.loads(x) for x in outcomes.read_text().splitlines()]
+    featured = tmp_path / "featured.jsonl"
+    featured.write_text("".join(json.dumps({"features": {k: v for k, v in features_of(x["prompt"]).items()
+                                                         if k != "bias" and v}, "weak": x["weak"],
+                                            "strong": x["strong"]}) + "\n" for x in lines), encoding="utf-8")
+    for source, name in ((outcomes, "p.json"), (featured, "f.json")):
+        out = run(["fit", str(source), "--out", str(tmp_path / name)])
+        assert out.returncode == 0, out.stderr
+    by_prompt, by_features = (json.loads((tmp_path / n).read_text()) for n in ("p.json", "f.json"))
+    assert by_prompt["inner_cv_apgr"] == by_features["inner_cv_apgr"]
+    assert (by_prompt["l2"], by_prompt["tie_weight"]) == (by_features["l2"], by_features["tie_weight"])
+    assert all(abs(by_prompt["weights"][k] - by_features["weights"][k]) < 1e-6 for k in by_prompt["weights"])
 
 
 def test_bad_fit_options_are_refused(tmp_path):
