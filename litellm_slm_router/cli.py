@@ -294,6 +294,16 @@ def _replay(path: str, out: TextIO) -> int:
     return 0 if report.ok else 1
 
 
+def _auto_or(high: float, *names: str) -> Any:
+    def parse(value: str) -> float | str:  # 'auto', one of names, or a number from 0 to high
+        number = float(value) if value.replace(".", "", 1).isdecimal() else -1.0
+        if value in ("auto", *names) or 0.0 <= number <= high:
+            return value if number < 0 else number
+        upto = "" if high == float("inf") else f" up to {high:g}"
+        raise argparse.ArgumentTypeError(f"{', '.join(map(repr, ('auto', *names)))} or a number >= 0{upto}: {value!r}")
+    return parse
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="slm-router", description="litellm-slm-router: route every LiteLLM call "
                                      "to the smallest capable model, within per-task budgets.")
@@ -316,7 +326,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                     "strong) and write a weight file")
     ft.add_argument("path")
     ft.add_argument("--out", required=True, help="where to write the weight file (JSON)")
-    ft.add_argument("--l2", type=float, default=20.0, help="pull towards the hand-set weights (default 20)")
+    ft.add_argument("--l2", type=_auto_or(float("inf")), default="auto", metavar="auto|X",
+                    help="pull towards the hand-set weights (default auto: chosen by an inner cross-validation)")
+    ft.add_argument("--tie-weight", type=_auto_or(1.0, "unweighted"), default="auto", metavar="auto|X|unweighted",
+                    help="an outcome's weight when both models did as well, a gain's mean being 1 (default auto)")
     ex = sub.add_parser("explain", help="show how a task is assessed and, with --config, where it would go")
     ex.add_argument("text", nargs="*", help="the task (default: a few sample tasks)")
     ex.add_argument("--config", help="a LiteLLM config with model_list and an slm_router: section")
@@ -358,7 +371,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from litellm_slm_router.local import tuning
 
             if args.command == "fit":
-                return tuning.fit(args.path, args.out, sys.stdout, l2=args.l2)
+                return tuning.fit(args.path, args.out, sys.stdout, l2=None if args.l2 == "auto" else args.l2,
+                                  tie_weight=None if args.tie_weight == "unweighted" else args.tie_weight)
             return tuning.calibrate(args.path, sys.stdout, shares=args.shares, cloud_share=args.cloud_share,
                                     config_path=args.config, weights_path=args.weights, group=args.group)
         if args.command == "explain":

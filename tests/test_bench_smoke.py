@@ -49,12 +49,14 @@ def test_ledger_roundtrip_smoke():
 
 @needs_bench_data
 def test_fit_crossval_smoke(tmp_path):
-    run(["bench/fit_crossval.py", "--limit", "60", "--seeds", "1", "--json", str(tmp_path / "f.json")])
+    run(["bench/fit_crossval.py", "--limit", "60", "--seeds", "1", "--inner-folds", "2",
+         "--json", str(tmp_path / "f.json")])
     result = json.loads((tmp_path / "f.json").read_text())["datasets"]
     for dataset in ("GSM8K", "MT-Bench"):
         r = result[dataset]
         assert r["prompts"] == 60 and 0.0 < r["cross_validated"] < 1.0 and 0.0 < r["zero_shot"] < 1.0
         assert "log_words" in r["weights_fitted_on_all"]
+        assert 0.0 < r["nested"] < 1.0 and len(r["nested_chosen_per_seed"][0]) == 5  # one choice per outer fold
 
 
 @needs_bench_data

@@ -13,6 +13,8 @@ from litellm_slm_router.adapters.catalogue import Catalogue
 from litellm_slm_router.adapters.config import load_config
 from litellm_slm_router.adapters.tokens import prompt_bound
 from litellm_slm_router.core.budget import Budget
+from litellm_slm_router.core.classifier import features_of
+from litellm_slm_router.core.classifier.fit import L2_GRID, TIE_GRID, apgr
 from litellm_slm_router.core.selector import select
 
 ROOT = Path(__file__).parent.parent
@@ -135,3 +137,113 @@ def test_bad_weight_files_and_outcome_files_are_refused(tmp_path):
     (tmp_path / "bad.jsonl").write_text(json.dumps({"prompt": "hi", "weak": "good", "strong": 1}) + "\n")
     out = run(["fit", str(tmp_path / "bad.jsonl"), "--out", str(tmp_path / "w.json")])
     assert out.returncode == 2 and 'bad.jsonl:1: expected {"prompt" or "messages" or "features"' in out.stderr
+
+
+def _graded_outcomes(tmp_path) -> Path:
+    # Graded qualities (judge scores): on a prompt with an amount of money the strong model is far
+    # better one time in three and ties otherwise (mean gain 7/3); on the others it is a little better
+    # two times in three and ties otherwise (mean gain 1/3). "Strong better" is more frequent without
+    # money, so the unweighted objective ranks those first; the gain says money first.
+    path = tmp_path / "graded.jsonl"
+    lines = []
+    for i in range(150):
+        has_money = i % 2 == 0
+        prompt = (f"Order {i}: the invoice is ${10 + i} and ships in {i % 7 + 1} days. What is the total?"
+                  if has_money else f"Order {i}: the parcel weighs {10 + i} kg and ships in {i % 7 + 1} days. "
+                  "What is the total?")
+        if has_money:
+            weak, strong = (2.0, 9.0) if (i // 2) % 3 == 0 else (8.0, 8.0)
+        else:
+            weak, strong = (7.0, 7.5) if (i // 2) % 3 != 0 else (8.0, 8.0)
+        lines.append(json.dumps({"prompt": prompt, "weak": weak, "strong": strong}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+MONEY, PLAIN = ("Order 5: the invoice is $15 and ships in 3 days. What is the total?",
+                "Order 5: the parcel weighs 15 kg and ships in 3 days. What is the total?")
+
+
+def _scores(weights: Path) -> list[float]:
+    out = run(["classify", "--weights", str(weights), MONEY, PLAIN])
+    assert out.returncode == 0, out.stderr
+    return [json.loads(x)["score"] for x in out.stdout.splitlines()]
+
+
+def test_fit_weights_outcomes_by_their_gain_and_records_the_chosen_hyper_parameters(tmp_path):
+    outcomes = _graded_outcomes(tmp_path)
+    out = run(["fit", str(outcomes), "--out", str(tmp_path / "auto.json")])
+    assert out.returncode == 0, out.stderr
+    record = json.loads((tmp_path / "auto.json").read_text())
+    # The inner cross-validation tried the whole grid (the unweighted objective among it) and kept its best point.
+    grid = record["inner_cv_apgr"]
+    assert len(grid) == len(L2_GRID) * len(TIE_GRID) and "l2=20,tie=unweighted" in grid
+    tie = "unweighted" if record["tie_weight"] is None else f"{record['tie_weight']:g}"
+    assert grid[f"l2={record['l2']:g},tie={tie}"] == max(grid.values())
+    assert record["chosen_by"].startswith("inner 5-fold") and record["objective"] == "gain-weighted"
+    assert record["l2"] in L2_GRID and record["tie_weight"] in TIE_GRID
+    assert max(grid.values()) > grid["l2=20,tie=unweighted"]
+    assert f"l2 {record['l2']:g}" in out.stdout
+    # Gain-weighted, money prompts rank first; the old objective (every outcome weight 1) puts them last.
+    auto = _scores(tmp_path / "auto.json")
+    assert auto[0] > auto[1], auto
+    # Down-weighting ties does not move the scores up: their mean over the sample is its "strong better" share.
+    scored = subprocess.run([sys.executable, "-m", "litellm_slm_router.cli", "classify", "--weights",
+                             str(tmp_path / "auto.json")], input=outcomes.read_text(), text=True, capture_output=True,
+                            cwd=ROOT, env=ENV, timeout=300)
+    scores = [json.loads(x)["score"] for x in scored.stdout.splitlines()]
+    assert len(scores) == 150 and abs(sum(scores) / 150 - record["strong_better_share"]) < 0.005, sum(scores) / 150
+    out = run(["fit", str(outcomes), "--out", str(tmp_path / "old.json"), "--l2", "20", "--tie-weight", "unweighted"])
+    assert out.returncode == 0, out.stderr
+    old = json.loads((tmp_path / "old.json").read_text())
+    assert (old["l2"], old["tie_weight"], old["objective"], old["chosen_by"], old["inner_cv_apgr"]) == (
+        20.0, None, "unweighted", "given", {})
+    unweighted = _scores(tmp_path / "old.json")
+    assert unweighted[0] < unweighted[1], unweighted
+    # Fixed values are used as given: no search; a fixed tie weight with --l2 auto searches l2 only.
+    out = run(["fit", str(outcomes), "--out", str(tmp_path / "fixed.json"), "--l2", "7.5", "--tie-weight", "0.3"])
+    assert out.returncode == 0, out.stderr
+    fixed = json.loads((tmp_path / "fixed.json").read_text())
+    assert (fixed["l2"], fixed["tie_weight"], fixed["chosen_by"]) == (7.5, 0.3, "given")
+    assert _scores(tmp_path / "fixed.json")[0] > _scores(tmp_path / "fixed.json")[1]
+    out = run(["fit", str(outcomes), "--out", str(tmp_path / "half.json"), "--tie-weight", "0.3"])
+    half = json.loads((tmp_path / "half.json").read_text())
+    assert half["tie_weight"] == 0.3 and sorted(half["inner_cv_apgr"]) == sorted(
+        f"l2={lam:g},tie=0.3" for lam in L2_GRID)
+
+
+def test_feature_lines_fit_as_their_prompts_do(tmp_path):
+    # The feedback path's lines carry the features (without "bias") instead of the prompt: same fit.
+    outcomes = _graded_outcomes(tmp_path)
+    lines = [json.loads(x) for x in outcomes.read_text().splitlines()]
+    featured = tmp_path / "featured.jsonl"
+    featured.write_text("".join(json.dumps({"features": {k: v for k, v in features_of(x["prompt"]).items()
+                                                         if k != "bias" and v}, "weak": x["weak"],
+                                            "strong": x["strong"]}) + "\n" for x in lines), encoding="utf-8")
+    for source, name in ((outcomes, "p.json"), (featured, "f.json")):
+        out = run(["fit", str(source), "--out", str(tmp_path / name)])
+        assert out.returncode == 0, out.stderr
+    by_prompt, by_features = (json.loads((tmp_path / n).read_text()) for n in ("p.json", "f.json"))
+    assert by_prompt["inner_cv_apgr"] == by_features["inner_cv_apgr"]
+    assert (by_prompt["l2"], by_prompt["tie_weight"]) == (by_features["l2"], by_features["tie_weight"])
+    assert all(abs(by_prompt["weights"][k] - by_features["weights"][k]) < 1e-6 for k in by_prompt["weights"])
+
+
+def test_bad_fit_options_are_refused(tmp_path):
+    outcomes = _graded_outcomes(tmp_path)
+    for option, value, message in (("--l2", "-1", "'auto' or a number >= 0"), ("--l2", "lots", "'auto' or a number"),
+                                   ("--tie-weight", "1.5", "'auto', 'unweighted' or a number >= 0 up to 1"),
+                                   ("--tie-weight", "none", "'unweighted'")):
+        out = run(["fit", str(outcomes), "--out", str(tmp_path / "w.json"), option, value])
+        assert out.returncode == 2 and f"argument {option}: " in out.stderr and message in out.stderr, out.stderr
+        assert value in out.stderr and not (tmp_path / "w.json").exists()
+
+
+def test_apgr_is_routellms_area_under_the_quality_curve():
+    weak, strong = [0.0, 1.0, 0.0, 1.0, 0.0], [1.0, 1.0, 0.0, 0.0, 1.0]  # gains 1, 0, 0, -1, 1
+    assert apgr([0.0] * 5, weak, strong) == 0.5  # a constant score: a random split
+    # The two gains first and the loss last (the curve overshoots the strong line), or the reverse.
+    best = apgr([5.0, 2.0, 2.0, 0.0, 4.0], weak, strong)
+    worst = apgr([0.0, 2.0, 2.0, 5.0, 1.0], weak, strong)
+    assert best == 1.5 and worst == -0.5 and best + worst == 1.0
+    assert apgr([1.0, 2.0], [1.0, 1.0], [1.0, 1.0]) == 0.5  # no gap to recover

@@ -26,7 +26,7 @@ from litellm_slm_router.core.classifier import (
     TaskComplexityClassifier,
     features_of,
 )
-from litellm_slm_router.core.classifier.fit import bands_for_shares, fit_weights, outcome_target
+from litellm_slm_router.core.classifier.fit import bands_for_shares, fit_outcomes, outcome_target
 from litellm_slm_router.core.errors import SLMRouterError
 from litellm_slm_router.core.levels import TaskComplexity
 
@@ -240,22 +240,33 @@ def read_outcomes(path: str) -> tuple[list[dict[str, float]], list[float], list[
     return rows, weak_q, strong_q, skipped
 
 
-def fit(path: str, out_path: str, out: TextIO, *, l2: float = 20.0) -> int:
-    """Fit the score's weights on an outcome file and write them as a weight file."""
+def fit(path: str, out_path: str, out: TextIO, *, l2: float | None = None,
+        tie_weight: float | str | None = "auto") -> int:
+    """Fit the score's weights on an outcome file and write them as a weight file.
+
+    ``l2=None`` / ``tie_weight="auto"``: chosen by an inner cross-validation (:func:`fit_outcomes`);
+    ``tie_weight=None``: the unweighted objective."""
     rows, weak_q, strong_q, skipped = read_outcomes(path)
     targets = [outcome_target(w, s) for w, s in zip(weak_q, strong_q, strict=True)]
     if len(rows) < 10:
         raise SLMRouterError(f"{path}: {len(rows)} outcomes; fit needs at least 10")
-    weights = fit_weights(rows, targets, l2=l2)
+    fitted = fit_outcomes(rows, weak_q, strong_q, l2=l2, tie_weight=tie_weight)
+    weights = fitted.weights
     payload = {"weights": {k: round(v, 6) for k, v in weights.items()}, "features": list(FEATURES),
-               "fitted_on": len(rows), "strong_better_share": round(sum(targets) / len(targets), 4), "l2": l2,
+               "fitted_on": len(rows), "strong_better_share": round(sum(targets) / len(targets), 4),
+               "objective": "unweighted" if fitted.tie_weight is None else "gain-weighted",
+               "l2": fitted.l2, "tie_weight": fitted.tie_weight,
+               "chosen_by": "inner 5-fold cross-validation (APGR)" if fitted.inner_apgr else "given",
+               "inner_cv_apgr": fitted.inner_apgr,
                "source": str(path), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     Path(out_path).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     top: Sequence[tuple[str, float]] = sorted(((k, v) for k, v in weights.items() if k != "bias"),
                                               key=lambda kv: -abs(kv[1]))[:8]
     note = f"; {skipped} strong-only lines skipped" if skipped else ""
-    out.write(f"fitted on {len(rows)} outcomes ({sum(targets) / len(targets):.1%} strong better{note}); "
-              f"wrote {out_path}\nlargest weights: " + ", ".join(f"{k} {v:+.3f}" for k, v in top) + "\n")
+    tie = "unweighted" if fitted.tie_weight is None else f"gain-weighted, tie weight {fitted.tie_weight:g}"
+    out.write(f"fitted on {len(rows)} outcomes ({sum(targets) / len(targets):.1%} strong better{note}; {tie}, "
+              f"l2 {fitted.l2:g}, {payload['chosen_by']}); wrote {out_path}\n"
+              "largest weights: " + ", ".join(f"{k} {v:+.3f}" for k, v in top) + "\n")
     out.write("use it: slm_router: {classifier: {weights: " + str(out_path) + "}}  (then run calibrate with "
               "--weights to set its bands)\n")
     return 0

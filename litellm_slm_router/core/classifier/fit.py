@@ -5,6 +5,12 @@
   one". Plain Python (Newton's method on standardised features), deterministic; the weights come
   back in the features' own units, so ``logit(features, weights)`` uses them as they are and every
   weight reads as "this much more logit per unit of this feature".
+- :func:`fit_outcomes`: the same regression on (weak, strong) quality pairs, each row weighted by
+  its gain's magnitude (routing ranks prompts by what the strong model adds: a tie costs nothing
+  either way, a large gain a lot), with ``l2`` and the ties' weight chosen by an inner k-fold
+  cross-validation of :func:`apgr` over a small grid (the unweighted objective is one grid point);
+  the bias is then set so that the mean score is the sample's "strong better" share.
+- :func:`apgr`: the area under the quality-vs-strong-share curve of a score (RouteLLM's APGR).
 - :func:`bands_for_shares`: the score bands that put given shares of a sample in each level.
 
 Pure functions: the caller reads the files (``slm-router fit``, ``slm-router calibrate``).
@@ -12,12 +18,20 @@ Pure functions: the caller reads the files (``slm-router fit``, ``slm-router cal
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
-from litellm_slm_router.core.classifier.score import DEFAULT_WEIGHTS, FEATURES
+from litellm_slm_router.core.classifier.score import DEFAULT_WEIGHTS, FEATURES, logit
 
-__all__ = ["bands_for_shares", "fit_weights", "outcome_target"]
+__all__ = ["L2_GRID", "TIE_GRID", "OutcomeFit", "apgr", "bands_for_shares", "fit_outcomes", "fit_weights",
+           "gain_weights", "outcome_target"]
+
+L2_GRID: tuple[float, ...] = (5.0, 20.0, 80.0)
+"""The ``l2`` values the inner cross-validation tries (20 is the unweighted fit's old default)."""
+TIE_GRID: tuple[float | None, ...] = (None, 0.5, 0.2, 0.05)
+"""The ties' weights it tries; ``None`` is the unweighted objective (every row weight 1)."""
 
 
 def outcome_target(weak: float, strong: float) -> float:
@@ -90,6 +104,133 @@ def fit_weights(rows: Sequence[Mapping[str, float]], targets: Sequence[float], *
     return {"bias": bias, **weights}
 
 
+def gain_weights(weak: Sequence[float], strong: Sequence[float], tie_weight: float | None) -> list[float]:
+    """Row weights from the gain's magnitude, scale-free: ``|strong - weak|`` over the sample's mean
+    non-zero ``|gain|``, ``tie_weight`` for a tie, then scaled to a mean of 1 (so ``l2`` keeps its
+    meaning: the data weigh as many rows as there are). ``None``: every row 1 (the unweighted fit)."""
+    gains = [abs(s - w) for w, s in zip(weak, strong, strict=True)]
+    moved = [g for g in gains if g > 0.0]
+    if tie_weight is None or not moved:
+        return [1.0] * len(gains)
+    if tie_weight < 0.0:
+        raise ValueError("gain_weights: tie_weight must be non-negative")
+    unit = sum(moved) / len(moved)
+    raw = [g / unit if g > 0.0 else tie_weight for g in gains]
+    mean = sum(raw) / len(raw)
+    return [r / mean for r in raw]
+
+
+def apgr(scores: Sequence[float], weak: Sequence[float], strong: Sequence[float]) -> float:
+    """RouteLLM's APGR of ``scores`` (higher: send to the strong model): the prompts sorted by score,
+    the top share sent to the strong model, the share swept from 0 to 1; the area between that
+    quality curve and the weak model's line over the area between the strong and weak lines. Equal
+    scores are a random split (in expectation), so a constant score gives 0.5, as does a sample
+    where the strong model adds nothing overall."""
+    n = len(scores)
+    total = sum(strong) - sum(weak)
+    if n == 0 or abs(total) < 1e-12:
+        return 0.5
+    order = sorted(range(n), key=lambda i: -scores[i])
+    area, gained, k = 0.0, 0.0, 0
+    while k < n:
+        j = k
+        while j < n and scores[order[j]] == scores[order[k]]:
+            j += 1
+        step = sum(strong[i] - weak[i] for i in order[k:j]) / (j - k)
+        area += (j - k) * gained + step * (j - k) ** 2 / 2  # the trapezoids of that group's steps
+        gained += step * (j - k)
+        k = j
+    return area / (n * total)
+
+
+class OutcomeFit(NamedTuple):
+    """What :func:`fit_outcomes` fitted and how it chose its hyper-parameters."""
+
+    weights: dict[str, float]
+    l2: float
+    tie_weight: float | None  # None: the unweighted objective
+    inner_apgr: dict[str, float]  # grid point ("l2=20,tie=0.2") -> pooled inner held-out APGR; {} if not searched
+
+
+def _label(l2: float, tie: float | None) -> str:
+    return f"l2={l2:g},tie={'unweighted' if tie is None else f'{tie:g}'}"
+
+
+def fit_outcomes(rows: Sequence[Mapping[str, float]], weak: Sequence[float], strong: Sequence[float], *,
+                 l2: float | None = None, tie_weight: float | str | None = "auto", folds: int = 5, seed: int = 0,
+                 l2_grid: Sequence[float] = L2_GRID,
+                 tie_grid: Sequence[float | None] = TIE_GRID) -> OutcomeFit:
+    """Weights for "the strong model did better", each row weighted by its gain (:func:`gain_weights`).
+
+    ``l2=None`` and ``tie_weight="auto"`` are chosen from ``l2_grid`` and ``tie_grid`` by an inner
+    ``folds``-fold cross-validation on these rows only (a fixed shuffle by ``seed``): every grid
+    point is fitted on the other folds and scores each held-out fold; the point with the best APGR
+    over all held-out scores together wins (the earlier grid point on a tie). A given value is used
+    as it is (the grid then searches the other one only); ``tie_weight=None`` is the unweighted
+    objective. Every fit's bias is set so that its mean score is the share of "strong better".
+    """
+    if len(rows) != len(weak) or len(rows) != len(strong) or not rows:
+        raise ValueError("fit_outcomes: need a weak and a strong quality per row, and at least one row")
+    if l2 is not None and l2 < 0.0:
+        raise ValueError("fit_outcomes: l2 must be non-negative")
+    if isinstance(tie_weight, str) and tie_weight != "auto":
+        raise ValueError("fit_outcomes: tie_weight is a number, None (unweighted) or 'auto'")
+    targets = [outcome_target(w, s) for w, s in zip(weak, strong, strict=True)]
+    l2s = list(l2_grid) if l2 is None else [l2]
+    ties = list(tie_grid) if isinstance(tie_weight, str) else [tie_weight]
+    scored: dict[str, float] = {}
+    if len(l2s) * len(ties) > 1:
+        order = sorted(range(len(rows)), key=lambda i: hashlib.blake2b(f"{seed}:{i}".encode(), digest_size=8).digest())
+        k = max(2, min(folds, len(rows)))
+        held_out = [order[f::k] for f in range(k)]
+        best: tuple[float, int] | None = None
+        for index, (lam, tie) in enumerate((lam, tie) for lam in l2s for tie in ties):
+            scores = [0.0] * len(rows)
+            for held in held_out:
+                out = set(held)
+                train = [i for i in order if i not in out]
+                w = _fit_point([rows[i] for i in train], [weak[i] for i in train], [strong[i] for i in train],
+                               [targets[i] for i in train], lam, tie)
+                for i in held:
+                    scores[i] = _z(rows[i], w)
+            value = apgr(scores, weak, strong)
+            scored[_label(lam, tie)] = round(value, 6)
+            if best is None or value > best[0] + 1e-12:
+                best = (value, index)
+        assert best is not None
+        chosen_l2, chosen_tie = [(lam, tie) for lam in l2s for tie in ties][best[1]]
+    else:
+        chosen_l2, chosen_tie = l2s[0], ties[0]
+    return OutcomeFit(_fit_point(rows, weak, strong, targets, chosen_l2, chosen_tie), chosen_l2, chosen_tie, scored)
+
+
+def _z(row: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """A row's logit with the bias counted whether or not the row names it (as :func:`fit_weights` does)."""
+    return weights.get("bias", 0.0) + logit({k: v for k, v in row.items() if k != "bias"}, weights)
+
+
+def _fit_point(rows: Sequence[Mapping[str, float]], weak: Sequence[float], strong: Sequence[float],
+               targets: Sequence[float], l2: float, tie: float | None) -> dict[str, float]:
+    """One grid point's fit, its bias then moved so that the mean score is the sample's (unweighted)
+    "strong better" share. Down-weighting ties shifts the intercept towards "strong better", not the
+    ranking: without this the score would stop reading as a probability, default bands would send
+    nearly everything up, and fits with different tie weights would score on different scales. (An
+    unweighted fit has that mean already, unless a feature is constant and not zero in the sample:
+    it keeps its prior weight, which the fitted bias does not offset.)"""
+    weights = fit_weights(rows, targets, l2=l2, sample_weights=gain_weights(weak, strong, tie))
+    share = sum(targets) / len(targets)
+    z = [_z(r, weights) for r in rows]
+
+    def excess(shift: float) -> float:  # mean score minus the share: increasing in the shift
+        return sum(1.0 / (1.0 + math.exp(-max(min(v + shift, 35.0), -35.0))) for v in z) / len(z) - share
+
+    low, high = -40.0, 40.0
+    for _ in range(45):  # bisection: 80 / 2**45 is far below any score's rounding
+        mid = (low + high) / 2
+        low, high = (mid, high) if excess(mid) < 0.0 else (low, mid)
+    return {**weights, "bias": weights["bias"] + (low + high) / 2}
+
+
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:
     """x with a @ x = b (Gaussian elimination with partial pivoting; a is small and positive definite)."""
     n = len(b)
@@ -98,11 +239,11 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float]:
         pivot = max(range(col, n), key=lambda r: abs(m[r][col]))
         m[col], m[pivot] = m[pivot], m[col]
         div = m[col][col]
+        pivot_row = m[col][col:]
         for r in range(col + 1, n):
             f = m[r][col] / div
             if f:
-                for c in range(col, n + 1):
-                    m[r][c] -= f * m[col][c]
+                m[r][col:] = [v - f * u for v, u in zip(m[r][col:], pivot_row, strict=True)]
     out = [0.0] * n
     for r in range(n - 1, -1, -1):
         out[r] = (m[r][n] - sum(m[r][c] * out[c] for c in range(r + 1, n))) / m[r][r]
