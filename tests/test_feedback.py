@@ -13,6 +13,7 @@ from pathlib import Path
 import litellm
 import openai
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from support import RedisServer, free_port, start_proxy, start_upstream
 from test_budget_requests import proxy_config
 
@@ -171,6 +172,17 @@ def test_feedback_on_one_proxy_for_a_call_on_another_then_fit_on_the_export(two_
         assert 400 <= status < 500 and message in body, (bad, status, body)
     status, _ = post(a, "/slm-router/feedback", "sk-alice", b"not json")
     assert 400 <= status < 500
+
+    def feedback_counts(port):
+        status, body = post(port, "/slm-router/metrics", "sk-alice", None, method="GET")
+        assert status == 200
+        return {(s.labels["side"], s.labels["outcome"]): s.value for family in text_string_to_metric_families(
+            body.decode()) if family.name == "slm_router_feedback" for s in family.samples
+            if s.name.endswith("_total")}
+
+    on_b, on_a = feedback_counts(b), feedback_counts(a)
+    assert on_b[("weak", "recorded")] + on_b[("strong", "recorded")] == 12 and on_b[("unknown", "404")] == 1
+    assert on_a[("weak", "recorded")] == 1 and on_a[("unknown", "400")] == 1 and on_a[("unknown", "404")] == 1
 
     status, body = post(a, "/slm-router/outcomes", "sk-alice", None, method="GET")
     assert status == 200

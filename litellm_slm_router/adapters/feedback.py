@@ -29,6 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from litellm_slm_router.adapters.metrics import METRICS
 from litellm_slm_router.core.classifier import features_of
 from litellm_slm_router.core.decision import RoutingDecision
 from litellm_slm_router.core.errors import FeedbackError
@@ -157,26 +158,36 @@ class Feedback:
                       strong: float | None = None, tenant: str | None = None) -> dict[str, Any]:
         """Record an outcome of an answered call; returns the outcome line. ``tenant``: only a call of
         that tenant is found (the proxy passes the caller's)."""
-        self._check()
-        call_id = call_id_of(call)
-        stored = await self.ledger.aget_call(call_id)
-        for _ in range(40):  # a stream is settled by LiteLLM's callback just after its last chunk
-            if stored is not None:
-                break
-            await asyncio.sleep(0.05)
+        try:
+            self._check()
+            call_id = call_id_of(call)
             stored = await self.ledger.aget_call(call_id)
-        owner, line = self._outcome(call_id, stored, tenant, quality, weak, strong)
-        if not await self.ledger.aput_outcome(owner, call_id, json.dumps(line), self.settings.max_outcomes):
-            raise self._full(owner)
+            for _ in range(40):  # a stream is settled by LiteLLM's callback just after its last chunk
+                if stored is not None:
+                    break
+                await asyncio.sleep(0.05)
+                stored = await self.ledger.aget_call(call_id)
+            owner, line = self._outcome(call_id, stored, tenant, quality, weak, strong)
+            if not await self.ledger.aput_outcome(owner, call_id, json.dumps(line), self.settings.max_outcomes):
+                raise self._full(owner)
+        except FeedbackError as exc:
+            METRICS.feedback.labels("unknown", str(exc.status_code)).inc()
+            raise
+        METRICS.feedback.labels(line["side"], "recorded").inc()
         return line
 
     def record(self, call: Any, *, quality: float | None = None, weak: float | None = None,
                strong: float | None = None, tenant: str | None = None) -> dict[str, Any]:
-        self._check()
-        call_id = call_id_of(call)
-        owner, line = self._outcome(call_id, self.ledger.get_call(call_id), tenant, quality, weak, strong)
-        if not self.ledger.put_outcome(owner, call_id, json.dumps(line), self.settings.max_outcomes):
-            raise self._full(owner)
+        try:
+            self._check()
+            call_id = call_id_of(call)
+            owner, line = self._outcome(call_id, self.ledger.get_call(call_id), tenant, quality, weak, strong)
+            if not self.ledger.put_outcome(owner, call_id, json.dumps(line), self.settings.max_outcomes):
+                raise self._full(owner)
+        except FeedbackError as exc:
+            METRICS.feedback.labels("unknown", str(exc.status_code)).inc()
+            raise
+        METRICS.feedback.labels(line["side"], "recorded").inc()
         return line
 
     async def aoutcomes(self, tenant: str = _DEFAULT_TENANT) -> list[dict[str, Any]]:

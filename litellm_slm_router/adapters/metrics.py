@@ -4,7 +4,9 @@
 - ``slm_router_local_share``: the share of decisions that went to a local deployment;
 - ``slm_router_refusals_total{cause, status}``: requests the plugin refused (its error class and HTTP status);
 - ``slm_router_reservations_in_flight``: reservations made and not yet settled or released;
-- ``slm_router_ledger_errors_total{operation}``: ledger calls that failed (reserve, settle, release).
+- ``slm_router_ledger_errors_total{operation}``: ledger calls that failed (reserve, settle, release);
+- ``slm_router_feedback_total{side, outcome}``: feedback received (side weak/strong/unknown; outcome
+  recorded, or the HTTP status it was refused with).
 
 The proxy serves them at ``GET /slm-router/metrics`` (behind its key authentication).
 """
@@ -29,6 +31,8 @@ class Metrics:
                                registry=self.registry)
         self.ledger_errors = Counter("slm_router_ledger_errors", "Ledger operations that failed",
                                      ["operation"], registry=self.registry)
+        self.feedback = Counter("slm_router_feedback", "Feedback on answered calls", ["side", "outcome"],
+                                registry=self.registry)
         self._local = self._total = 0
         Gauge("slm_router_local_share", "Share of decisions served by a local deployment",
               registry=self.registry).set_function(lambda: self._local / self._total if self._total else 0.0)
