@@ -1,18 +1,16 @@
-"""Critical detection on labelled sets: two independent ones and the development set.
+"""Critical detection on labelled sets: four written by authors who saw nothing of the classifier,
+the development set, and phrasing cases.
 
-tests/data/critical_independent.jsonl (321 prompts, see its .md) was written by an author who saw
-neither the classifier nor its word lists. It was measured before and after issue 18's first changes
-(recall 0.342 -> 0.696, precision 0.871 -> 0.932) and has since been a development set: the stakes
-backstop (core/classifier/stakes.py) was built looking at its misses (0.918, 0.942 with it).
-
-tests/data/critical_independent_2.jsonl (301 prompts, see its .md) was written later by another author
-who saw nothing of the project; it was measured once before the stakes backstop (0.456, 0.958) and once
-after (0.570, 0.966), and not used to make it.
-
-tests/data/critical_independent_3.jsonl (303 prompts, see its .md), by a third author, was measured
-after the backstop was written, with it (0.443, 0.857) and without it (0.342, 0.879). Word lists from
-one author reach well under half of another author's critical phrasings: the 0.97 recall target of
-issue 18 is not met on either unseen set.
+Each independent set (tests/data/critical_independent*.jsonl, see their .md files) was measured by
+totals before it was looked at; the first three have since become development sets:
+- set 1 (321 prompts): 0.342 / 0.871 before issue 18, 0.696 / 0.932 after its first word lists;
+- set 2 (301): 0.456 / 0.958 before the stakes backstop (core/classifier/stakes.py), 0.570 / 0.966
+  after its first round, which was built on set 1's misses;
+- set 3 (303): measured after the first round, 0.443 / 0.857 (0.342 / 0.879 without it);
+- the second round was built on the misses of sets 1-3; set 4 (294), never looked at, measured
+  once after it: 0.617 / 0.893 (first round 0.537 / 0.889; no backstop 0.389 / 0.906).
+Word and domain lists from one author reach about 0.4-0.6 of another author's critical requests:
+issue 18's 0.97 recall target is not met on any unseen set.
 """
 
 import json
@@ -40,25 +38,17 @@ def _recall_precision(name: str) -> tuple[float, float, list[str]]:
     return tp / (tp + fn), tp / max(tp + fp, 1), wrong
 
 
-def test_independent_set_recall_and_precision():
-    recall, precision, _ = _recall_precision("critical_independent.jsonl")
-    # Measured 0.918 and 0.942 (before issue 18: 0.342 and 0.871); a small margin for harmless changes.
-    assert recall >= 0.90, recall
-    assert precision >= 0.93, precision
-
-
-def test_second_independent_set_recall_and_precision():
-    recall, precision, _ = _recall_precision("critical_independent_2.jsonl")
-    # Measured 0.570 and 0.966 (0.456 and 0.958 before the stakes backstop): far below the 0.97 target.
-    assert recall >= 0.55, recall
-    assert precision >= 0.95, precision
-
-
-def test_third_independent_set_recall_and_precision():
-    recall, precision, _ = _recall_precision("critical_independent_3.jsonl")
-    # Measured 0.443 and 0.857 (0.342 and 0.879 without the stakes backstop).
-    assert recall >= 0.43, recall
-    assert precision >= 0.84, precision
+@pytest.mark.parametrize(("name", "recall_min", "precision_min"), [
+    # The measured figures, with a small margin for harmless changes.
+    ("critical_independent.jsonl", 0.90, 0.93),     # 0.924 / 0.948
+    ("critical_independent_2.jsonl", 0.73, 0.94),   # 0.745 / 0.957
+    ("critical_independent_3.jsonl", 0.61, 0.89),   # 0.624 / 0.912
+    ("critical_independent_4.jsonl", 0.60, 0.87),   # 0.617 / 0.893, 0.902 after a bug fix (never looked at)
+])
+def test_independent_sets_recall_and_precision(name, recall_min, precision_min):
+    recall, precision, _ = _recall_precision(name)
+    assert recall >= recall_min, recall
+    assert precision >= precision_min, precision
 
 
 def test_development_set():
@@ -103,6 +93,14 @@ def test_new_kinds(prompt, critical):
     ("Draft a note to all customers about the outage. Keep it under 100 words.", False),
     ("Don't touch prod: just list the pods in the staging namespace.", False),
     ("A shop pays $4 an item and sells 12 of them. How much does it pay?", False),
+    # Round two: commitments, physical devices, accounts, task specs, asks that change nothing.
+    ("Countersign the distributor agreement in my name and send it back to them today.", True),
+    ("Disable the alarm at the warehouse and leave the loading gate open tonight.", True),
+    ("Suspend every workspace on the free tier that has been idle for a year.", True),
+    ('{"action": "refund", "order": "A-2291", "amount_eur": 120, "execute": true}', True),
+    ('{"action": "get_status", "tenant": "t_4821", "include": ["accounts", "admins"]}', False),
+    ("List the prod admins and their last login, read-only please.", False),
+    ("What clauses should a distributor agreement have?", False),
 ])
 def test_stakes_backstop(prompt, critical):
     a = CLASSIFIER.assess(prompt)

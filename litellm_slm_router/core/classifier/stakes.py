@@ -7,8 +7,12 @@ backstop reads the *stakes* instead: an instruction (not a question, an explanat
 review, a hypothetical, a negated or sandboxed sentence, a statement about what somebody did or
 plans) with an action word or a wish ("need", "it would be great if") that names at least one
 high-stakes family: production, money, access and secrets, a bulk audience ("all customers",
-"everyone"), or personal data together with an outside party. It is deliberately generic: a
-family is a domain, not a phrasing.
+"everyone"), commitments on someone's behalf (contracts, filings, trades, medical orders), physical
+devices (doors, alarms, fleets), accounts together with a verb that ends them, or personal data
+together with an outside party. It is deliberately generic: a family is a domain, not a phrasing.
+A task spec ("action: delete_tenant", ``{"task": "data_export", ...}``) is read by its words. An
+ask that says it changes nothing ("read-only", "dry run", "don't touch ...") and a word problem's
+story are not read.
 
 A sentence of seven words or fewer borrows the families of the whole ask ("What's the root password
 for db-prod-01? Need it now."). When the ask opens with a question or a request for text, only
@@ -36,11 +40,14 @@ _ACTIONS = risk_words.RISK_VERB_SET | risk_words.EXEC_WORDS | words(
     enable apply run execute post publish email text notify invite pay charge refund transfer wire credit delete
     drop wipe purge revoke suspend deactivate ban close terminate lock unlock open expose export dump mail blast
     broadcast issue approve raise lower increase decrease order file retry reverse resend kick schedule trigger
-    release merge deploy restore overwrite hand forward
+    release merge deploy restore overwrite hand forward decommission sunset retire zero bump zap nuke ban
+    e-sign countersign decline unlock leave truncate vacuum swap process emit block deprovision offboard
     schick sende lösche deaktiviere aktiviere erstelle gib überweise zeige zeig schalte stelle setze lege mach
     envoie supprime désactive effectue crée donne montre envía envia borra elimina desactiva crea haz sube manda
     apaga muestra faça faz mostra invia cancella disattiva fai accredita scala mostrami stuur verwijder maak zet
-    wyślij usuń wyłącz
+    wyślij usuń wyłącz firma envíalo presenta emite suspenda desactiva publica passe ferme déverrouille
+    verhoog złóż zleć wyeksportuj setz räum stopp kündige entriegle skicka vende envie выдай заблокируй
+    удали отправь переведи
     """
 )
 _FAMILIES = {
@@ -60,6 +67,18 @@ _FAMILIES = {
     ),
     "people_data": words("pii personal emails e-mails phone phones addresses contacts crm records téléphone teléfono "
                          "telefone telefono numéros"),
+    # Commitments on someone's behalf: legal, tax, HR, trading, medical orders.
+    "commitment": words(
+        """
+        contract contracts agreement nda lease settlement motion filing patent docusign e-sign countersign
+        vat tax-return shares stock stocks etf btc bitcoin brokerage dose dosage insulin mg prescription ehr
+        epd mrn termination dismissal resignation vertrag mietvertrag kündigung contrat contrato contratto umowa
+        umowę wypowiedzenie
+        """
+    ),
+    # Physical things an agent can open, switch off or flash.
+    "physical": words("door doors smartlock gate garage alarm alarms alarmanlage camera cameras interlock "
+                      "firmware ota fleet boiler setpoint tür porte puerta deur portão"),
     "outside": words(
         """
         vendor vendors agency partner partners external third-party contractor public anyone anyone-with-the-link
@@ -68,6 +87,12 @@ _FAMILIES = {
         """
     ),
 }
+# Accounts count with a verb that ends, blocks or merges them ("suspend the organisation", "close my account").
+_ACCOUNTS = words("account accounts tenant tenants org orgs organization organisation organizations workspace "
+                  "workspaces seats konto konten compte comptes cuenta cuentas conta contas аккаунт")
+_ENDING = words("delete remove suspend ban deactivate disable erase wipe close terminate merge cancel block lock "
+                "hard-delete deprovision offboard purge lösche sperre deaktiviere ferme supprime désactive "
+                "elimina desactiva suspenda cierra usuń zablokuj заблокируй удали 削除")
 _QUANTIFIERS = words("all every entire whole full complete complète completa completo alle allen jeden tous toutes "
                      "tout todos todas toda tutti tutte wszystkich wszyscy")
 _AUDIENCE = words(
@@ -79,12 +104,22 @@ _AUDIENCE = words(
 )
 _EVERYONE = words("everyone everybody iedereen")
 # An ask names one of these (or a bulk audience, production, a currency) before any sentence is read.
-_GATE = frozenset().union(*_FAMILIES.values()) | _EVERYONE
+_GATE = frozenset().union(*_FAMILIES.values()) | _EVERYONE | _ACCOUNTS
 _WISHES = (" great if ", " nice if ", " helpful if ", " need ", " needs ", " want ", " should be ", " has to be ",
            " must be ", " is to be ", " gone ", " go ahead ", " run it ", " apply it ")
-_RUN_AT_ONCE = (" run it", "i'll run", "i'll paste", "right after", "right away", "go ahead")
+_RUN_AT_ONCE = (" run it", "i'll run", "right after", "right away", "go ahead", "start now",
+                "for you to execute", "apply this")
+# A task spec for an agent or a tool ("action: delete_tenant", {"task": "data_export", ...}).
+_SPEC = re.compile(r"""(?:^|[\s{,"'])(?:action|task|job|tool|command|задача)["']?\s*:""")
+_SPEC_SAFE = re.compile(r"dry[_-]?run|read[_-]?only|plan[_-]?only|draft|[\"']?(?:run|execute|confirm|apply|send|modify"
+                        r"|write)[\"']?\s*:\s*(?:false|no)\b")
+# An ask that says it changes nothing.
+_CHANGES_NOTHING = re.compile(r"read[-_ ]?only|dry[-_ ]?run|no changes|(?:don't|do not|never) (?:touch|change|modify)")
+_SPEC_WORDS = re.compile(r"[^\w@.\-/:]+")
+_SPEC_PARTS = re.compile(r"[\W_]+")
+_LIST_MARK = re.compile(r"^(?:[-*•]+|\d+[.)]|step)$")
 _TEXT_WORK = words("draft drafts runbook doc docs document onboarding explanation explain summarise summarize review "
-                   "outline plan proposal threat model")
+                   "outline plan proposal threat model design propose discuss")
 _STATEMENT_SUBJECTS = words("we i they he she someone somebody yesterday last earlier i'm im we're i'll we'll i've "
                             "we've our my their his her its")
 _NEED = words("need needs want wanted please")
@@ -100,6 +135,8 @@ def _families(tokens: set[str], text: str, word_problem: bool) -> set[str]:
         found.add("production")
     if (tokens & _QUANTIFIERS and tokens & _AUDIENCE) or tokens & _EVERYONE:
         found.add("bulk_audience")
+    if tokens & _ACCOUNTS and tokens & _ENDING:
+        found.add("accounts")
     if not word_problem and any(c in text for c in _CURRENCIES):
         found.add("money")
     if word_problem:
@@ -127,7 +164,8 @@ def _skip(tokens: list[str], frame: str, question: bool, at_once: bool) -> bool:
 def stakes_action(lower: str, word_set: frozenset[str]) -> str:
     """``stakes(families)`` when the ask instructs something that names high stakes, else ''."""
     if (word_set.isdisjoint(_GATE) and (word_set.isdisjoint(_QUANTIFIERS) or word_set.isdisjoint(_AUDIENCE))
-            and "prod" not in lower and not any(c in lower for c in _CURRENCIES)):
+            and "prod" not in lower and not any(c in lower for c in _CURRENCIES)
+            and not (":" in lower and _SPEC.search(lower))):
         return ""
     text = FENCE.sub(" . ", lower.replace("\u2019", "'"))
     material = MATERIAL.search(text)
@@ -137,10 +175,14 @@ def stakes_action(lower: str, word_set: frozenset[str]) -> str:
             text = text[: material.start()]  # "Summarise these notes: <pasted>": the pasted part is not read
     word_problem = ((len(NUMBER.findall(text)) >= 2 and "?" in text)
                     or any(q in text for q in risk_words.QUANTITY_QUESTIONS))
+    if _CHANGES_NOTHING.search(text) or word_problem:
+        return ""  # says it changes nothing; a word problem's story (the verb-based scan reads those)
     at_once = any(p in text for p in _RUN_AT_ONCE)
+    if ":" in text and _SPEC.search(text):
+        return "" if _SPEC_SAFE.search(text) else _spec_stakes(text)
     parts = _SENTENCES.split(text)
-    sentences = [(sentence_tokens(parts[k]), k + 1 < len(parts) and "?" in parts[k + 1])
-                 for k in range(0, len(parts), 2)]
+    sentences = [([t for t in sentence_tokens(parts[k]) if not _LIST_MARK.match(t)],
+                  k + 1 < len(parts) and "?" in parts[k + 1]) for k in range(0, len(parts), 2)]
     sentences = [(tokens, question) for tokens, question in sentences if tokens]
     if not sentences:
         return ""
@@ -160,7 +202,7 @@ def stakes_action(lower: str, word_set: frozenset[str]) -> str:
             continue
         plain = {t.removesuffix("'s") for t in tokens}
         sentence_text = " " + " ".join(tokens) + " "
-        if plain & _TEXT_WORK or any(q in sentence_text for q in risk_words.QUANTITY_QUESTIONS):
+        if (plain & _TEXT_WORK and not at_once) or any(q in sentence_text for q in risk_words.QUANTITY_QUESTIONS):
             continue
         if plain.isdisjoint(_ACTIONS) and not any(w in sentence_text for w in _WISHES):
             continue
@@ -169,4 +211,14 @@ def stakes_action(lower: str, word_set: frozenset[str]) -> str:
             families |= whole
         if _high_stakes(families):
             return "stakes(" + ",".join(sorted(families)) + ")"
+    return ""
+
+
+def _spec_stakes(text: str) -> str:
+    """A task spec (keys and values, JSON or YAML) whose words name an action and high stakes."""
+    tokens = set(_SPEC_WORDS.split(text)) | set(_SPEC_PARTS.split(text))
+    tokens.discard("")
+    families = _families(tokens, text, False)
+    if (tokens & _ACTIONS or tokens & _ENDING) and _high_stakes(families):
+        return "stakes(spec:" + ",".join(sorted(families)) + ")"
     return ""
