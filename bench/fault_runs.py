@@ -31,7 +31,6 @@ import contextlib
 import json
 import signal
 import sys
-import tempfile
 import time
 import urllib.request
 from collections import Counter
@@ -46,9 +45,9 @@ from proxy_load import (  # bench/ is not a package
     _support,
     cloud_upstream,
     log_problems,
-    machine,
     run_client,
     start_proxies,
+    start_run,
 )
 
 DEFAULT_JSON = ROOT / "bench" / "results" / "fault_runs.json"
@@ -296,16 +295,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--logs", type=Path, help="keep the child processes' logs in this folder")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
-    info = machine()
-    print(f"machine: nproc {info['nproc']}, python {info['python']}, litellm {info['litellm']}, {info['platform']}")
-    results: dict = {"machine": info}
     started = time.monotonic()
     with contextlib.ExitStack() as stack:
-        if args.logs:
-            args.logs.mkdir(parents=True, exist_ok=True)
-            tmp = args.logs
-        else:
-            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fault_runs-")))
+        info, tmp = start_run(stack, args.logs, "fault_runs-")
+        results: dict = {"machine": info}
         if args.part in ("concurrent", "all"):
             print("concurrent: running", flush=True)
             rows = [run_concurrent(tmp, None)] + ([run_concurrent(tmp, 100)] if args.compare else [])

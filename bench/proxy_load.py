@@ -390,6 +390,17 @@ def _interrupt(signum, frame):  # SIGTERM unwinds like Ctrl-C, so every `finally
     raise KeyboardInterrupt
 
 
+def start_run(stack: contextlib.ExitStack, logs: Path | None, prefix: str) -> tuple[dict, Path]:
+    """Print the machine and return it with the folder for the child processes' logs: ``logs``
+    (kept), else a temporary folder removed with ``stack``."""
+    info = machine()
+    print(f"machine: nproc {info['nproc']}, python {info['python']}, litellm {info['litellm']}, {info['platform']}")
+    if logs:
+        logs.mkdir(parents=True, exist_ok=True)
+        return info, logs
+    return info, Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("throughput", "budget", "all"), default="all")
@@ -404,17 +415,11 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _interrupt)
     size = "quick" if args.quick else "full"
-    info = machine()
-    print(f"machine: nproc {info['nproc']}, python {info['python']}, litellm {info['litellm']}, {info['platform']}")
-    print(f"size: {size}; client, upstream, proxies and redis-server all share these cores\n", flush=True)
-    results: dict = {"machine": info, "size": size}
     started = time.monotonic()
     with contextlib.ExitStack() as stack:
-        if args.logs:
-            args.logs.mkdir(parents=True, exist_ok=True)
-            tmp = args.logs
-        else:
-            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="proxy_load-")))
+        info, tmp = start_run(stack, args.logs, "proxy_load-")
+        print(f"size: {size}; client, upstream, proxies and redis-server all share these cores\n", flush=True)
+        results: dict = {"machine": info, "size": size}
         if args.part in ("throughput", "all"):
             print("throughput:", flush=True)
             results["throughput"] = run_throughput(tmp, size)

@@ -21,10 +21,12 @@ format ``slm-router fit`` reads beside ``{"prompt", "weak", "strong"}``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,13 +34,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from litellm_slm_router.adapters.metrics import METRICS
 from litellm_slm_router.core.classifier import features_of
 from litellm_slm_router.core.decision import RoutingDecision
-from litellm_slm_router.core.errors import FeedbackError
+from litellm_slm_router.core.errors import FeedbackError, LedgerUnavailableError
 from litellm_slm_router.ledger import Ledger
 
 __all__ = ["Feedback", "FeedbackSettings", "call_id_of"]
 
 _ASKS_MAX = 10_000  # requests in flight whose ask is kept until they answer (oldest dropped beyond this)
 _DEFAULT_TENANT = "default"
+logger = logging.getLogger("litellm_slm_router")
 
 
 class FeedbackSettings(BaseModel):
@@ -109,14 +112,21 @@ class Feedback:
         self._asks.pop(str(reservation.get("id")), None)
 
     def answered(self, reservation: Mapping[str, Any]) -> None:
+        """Keep the record of a call that answered (a no-op with feedback off)."""
         record = self._record_of(reservation) if self.enabled else None
         if record is not None:
-            self.ledger.put_call(*record, self.settings.ttl_s)
+            try:
+                self.ledger.put_call(*record, self.settings.ttl_s)
+            except LedgerUnavailableError as exc:
+                _lost(record[0], exc)
 
     async def aanswered(self, reservation: Mapping[str, Any]) -> None:
         record = self._record_of(reservation) if self.enabled else None
         if record is not None:
-            await self.ledger.aput_call(*record, self.settings.ttl_s)
+            try:
+                await self.ledger.aput_call(*record, self.settings.ttl_s)
+            except LedgerUnavailableError as exc:
+                _lost(record[0], exc)
 
     # ------------------------------------------------------------------ recording outcomes
 
@@ -127,11 +137,11 @@ class Feedback:
 
     def _outcome(self, call_id: str, stored: str | None, tenant: str | None, quality: Any, weak: Any,
                  strong: Any) -> tuple[str, dict[str, Any]]:
-        if stored is None or (tenant is not None and json.loads(stored).get("tenant") != tenant):
+        record = json.loads(stored) if stored is not None else None
+        if record is None or (tenant is not None and record.get("tenant") != tenant):
             raise FeedbackError(
                 f"feedback: no answered call {call_id!r} in the last {self.settings.ttl_s} s for this caller "
                 "(use the x-litellm-call-id header of a call answered while feedback was enabled)", 404)
-        record = json.loads(stored)
         values = {"quality": _quality("quality", quality), "weak": _quality("weak", weak),
                   "strong": _quality("strong", strong)}
         if values["quality"] is not None:
@@ -158,7 +168,7 @@ class Feedback:
                       strong: float | None = None, tenant: str | None = None) -> dict[str, Any]:
         """Record an outcome of an answered call; returns the outcome line. ``tenant``: only a call of
         that tenant is found (the proxy passes the caller's)."""
-        try:
+        with _counted():
             self._check()
             call_id = call_id_of(call)
             stored = await self.ledger.aget_call(call_id)
@@ -170,34 +180,47 @@ class Feedback:
             owner, line = self._outcome(call_id, stored, tenant, quality, weak, strong)
             if not await self.ledger.aput_outcome(owner, call_id, json.dumps(line), self.settings.max_outcomes):
                 raise self._full(owner)
-        except FeedbackError as exc:
-            METRICS.feedback.labels("unknown", str(exc.status_code)).inc()
-            raise
-        METRICS.feedback.labels(line["side"], "recorded").inc()
-        return line
+        return _recorded(line)
 
     def record(self, call: Any, *, quality: float | None = None, weak: float | None = None,
                strong: float | None = None, tenant: str | None = None) -> dict[str, Any]:
-        try:
+        with _counted():
             self._check()
             call_id = call_id_of(call)
             owner, line = self._outcome(call_id, self.ledger.get_call(call_id), tenant, quality, weak, strong)
             if not self.ledger.put_outcome(owner, call_id, json.dumps(line), self.settings.max_outcomes):
                 raise self._full(owner)
-        except FeedbackError as exc:
-            METRICS.feedback.labels("unknown", str(exc.status_code)).inc()
-            raise
-        METRICS.feedback.labels(line["side"], "recorded").inc()
-        return line
+        return _recorded(line)
 
     async def aoutcomes(self, tenant: str = _DEFAULT_TENANT) -> list[dict[str, Any]]:
         """The outcome lines recorded for ``tenant``, oldest first (``slm-router fit`` reads them)."""
-        return sorted((json.loads(v) for v in await self.ledger.aoutcome_lines(tenant)),
-                      key=lambda line: line.get("recorded", 0))
+        return _oldest_first(await self.ledger.aoutcome_lines(tenant))
 
     def outcomes(self, tenant: str = _DEFAULT_TENANT) -> list[dict[str, Any]]:
-        return sorted((json.loads(v) for v in self.ledger.outcome_lines(tenant)),
-                      key=lambda line: line.get("recorded", 0))
+        return _oldest_first(self.ledger.outcome_lines(tenant))
 
     async def aclear(self, tenant: str = _DEFAULT_TENANT) -> int:
         return await self.ledger.aclear_outcomes(tenant)
+
+
+@contextlib.contextmanager
+def _counted() -> Iterator[None]:
+    """Count a refused feedback by its status (a recorded one is counted by :func:`_recorded`)."""
+    try:
+        yield
+    except FeedbackError as exc:
+        METRICS.feedback.labels("unknown", str(exc.status_code)).inc()
+        raise
+
+
+def _recorded(line: dict[str, Any]) -> dict[str, Any]:
+    METRICS.feedback.labels(line["side"], "recorded").inc()
+    return line
+
+
+def _oldest_first(lines: list[str]) -> list[dict[str, Any]]:
+    return sorted((json.loads(v) for v in lines), key=lambda line: line.get("recorded", 0))
+
+
+def _lost(call_id: str, exc: Exception) -> None:
+    logger.warning("slm-router: call %s cannot get feedback: %s", call_id, exc)

@@ -90,21 +90,13 @@ class Settlement:
                       completion_tokens: int = 0) -> None:
         await self._aapply((reservation["task"], reservation["id"], cost, tokens))
         self._outcome(reservation, "ok", cost, prompt_tokens, completion_tokens)
-        if self.feedback.enabled:
-            try:
-                await self.feedback.aanswered(reservation)
-            except LedgerUnavailableError as exc:
-                logger.warning("slm-router: call %s cannot get feedback: %s", reservation.get("answered_call_id"), exc)
+        await self.feedback.aanswered(reservation)
 
     def settle(self, reservation: Mapping[str, Any], cost: float, tokens: int, prompt_tokens: int = 0,
                completion_tokens: int = 0) -> None:
         self._apply((reservation["task"], reservation["id"], cost, tokens))
         self._outcome(reservation, "ok", cost, prompt_tokens, completion_tokens)
-        if self.feedback.enabled:
-            try:
-                self.feedback.answered(reservation)
-            except LedgerUnavailableError as exc:
-                logger.warning("slm-router: call %s cannot get feedback: %s", reservation.get("answered_call_id"), exc)
+        self.feedback.answered(reservation)
 
     def end_failed(self, reservation: Mapping[str, Any]) -> None:
         """A failed call: released, unless it was a stream already handed to the caller (:meth:`_cut`)."""

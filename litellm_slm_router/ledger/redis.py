@@ -143,23 +143,30 @@ class RedisLedger(Ledger):
     def _now_ms() -> int:
         return int(time.time() * 1000)
 
-    # sync
-    def _call(self, name: str, keys: tuple[str, ...], args: list[Any]) -> Any:
+    # Every Redis call goes through these two: a connection error or a timeout reads as an unavailable ledger.
+    def _run_sync(self, operation: Any) -> Any:
+        """``operation(client, scripts)`` on the sync client."""
         import redis
 
         try:
-            return self._scripts[name](keys=list(keys), args=args)
+            return operation(self._client, self._scripts)
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
             raise self._unavailable(exc) from exc
+
+    async def _run_async(self, operation: Any) -> Any:
+        """``await operation(client, scripts)`` on this event loop's client."""
+        import redis
+
+        try:
+            return await operation(*self._async_scripts())
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            raise self._unavailable(exc) from exc
+
+    def _call(self, name: str, keys: tuple[str, ...], args: list[Any]) -> Any:
+        return self._run_sync(lambda _, scripts: scripts[name](keys=list(keys), args=args))
 
     async def _acall(self, name: str, keys: tuple[str, ...], args: list[Any]) -> Any:
-        import redis
-
-        try:
-            _, scripts = self._async_scripts()
-            return await scripts[name](keys=list(keys), args=args)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
-            raise self._unavailable(exc) from exc
+        return await self._run_async(lambda _, scripts: scripts[name](keys=list(keys), args=args))
 
     def _reserve_args(self, rid: str, cost: int, tokens: int, caps: Caps, lease_s: float) -> list[Any]:
         return [self._now_ms(), rid, cost, tokens, -1 if caps.cost_usd is None else to_nano(caps.cost_usd),
@@ -192,44 +199,17 @@ class RedisLedger(Ledger):
         await self._acall("settle", self._keys(key), [rid, cost, tokens, self.ttl_s])
 
     def _release(self, key: str, rid: str) -> None:
-        import redis
-
-        try:
-            self._client.hdel(self._keys(key)[1], rid)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
-            raise self._unavailable(exc) from exc
+        self._run_sync(lambda client, _: client.hdel(self._keys(key)[1], rid))
 
     async def _arelease(self, key: str, rid: str) -> None:
-        import redis
+        await self._run_async(lambda client, _: client.hdel(self._keys(key)[1], rid))
 
-        try:
-            client, _ = self._async_scripts()
-            await client.hdel(self._keys(key)[1], rid)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
-            raise self._unavailable(exc) from exc
-
-    # -- feedback (plain commands; errors read as an unavailable ledger)
+    # -- feedback (plain commands)
     def _call_key(self, call_id: str) -> str:
         return f"{self.prefix}:call:{call_id}"
 
     def _outcomes_key(self, tenant: str) -> str:
         return f"{self.prefix}:outcomes:{tenant}"
-
-    def _run_sync(self, operation: Any) -> Any:
-        import redis
-
-        try:
-            return operation(self._client, self._scripts)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
-            raise self._unavailable(exc) from exc
-
-    async def _run_async(self, operation: Any) -> Any:
-        import redis
-
-        try:
-            return await operation(*self._async_scripts())
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
-            raise self._unavailable(exc) from exc
 
     def put_call(self, call_id: str, value: str, ttl_s: int) -> None:
         self._run_sync(lambda c, _: c.set(self._call_key(call_id), value, ex=int(ttl_s)))
@@ -244,12 +224,10 @@ class RedisLedger(Ledger):
         return _text(await self._run_async(lambda c, _: c.get(self._call_key(call_id))))
 
     def put_outcome(self, tenant: str, call_id: str, value: str, cap: int) -> bool:
-        return int(self._run_sync(lambda _, s: s["outcome"](keys=[self._outcomes_key(tenant)],
-                                                         args=[call_id, value, cap]))) == 1
+        return int(self._call("outcome", (self._outcomes_key(tenant),), [call_id, value, cap])) == 1
 
     async def aput_outcome(self, tenant: str, call_id: str, value: str, cap: int) -> bool:
-        return int(await self._run_async(lambda _, s: s["outcome"](keys=[self._outcomes_key(tenant)],
-                                                                args=[call_id, value, cap]))) == 1
+        return int(await self._acall("outcome", (self._outcomes_key(tenant),), [call_id, value, cap])) == 1
 
     def outcome_lines(self, tenant: str) -> list[str]:
         return [_text(v) or "" for v in self._run_sync(lambda c, _: c.hvals(self._outcomes_key(tenant)))]

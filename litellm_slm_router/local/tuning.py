@@ -212,13 +212,16 @@ def read_outcomes(path: str) -> tuple[list[dict[str, float]], list[float], list[
     ``weak`` is read as if the strong model had answered perfectly (``strong: 1``, qualities in
     [0, 1]); one with only ``strong`` says nothing about the weak model and is skipped."""
     rows, weak_q, strong_q, skipped = [], [], [], 0
-    usage = (f"{path}:{{}}: expected {{{{\"prompt\" or \"messages\" or \"features\", \"weak\": quality, "
-             "\"strong\": quality}}}}")
+
+    def bad(number: int) -> SLMRouterError:
+        return SLMRouterError(f'{path}:{number}: expected {{"prompt" or "messages" or "features", "weak": quality, '
+                              '"strong": quality}')
+
     for number, item in _lines(path):
         prompt, given = _prompt(item), item.get("features")
         weak, strong = item.get("weak"), item.get("strong")
         if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in (weak, strong)):
-            raise SLMRouterError(usage.format(number))
+            raise bad(number)
         if prompt is not None:
             row = features_of(prompt)
         elif isinstance(given, dict) and all(isinstance(v, (int, float)) for v in given.values()):
@@ -228,9 +231,9 @@ def read_outcomes(path: str) -> tuple[list[dict[str, float]], list[float], list[
                                      "by another version of the plugin?)")
             row = {name: float(given.get(name, 0.0)) for name in FEATURES if name != "bias"}
         else:
-            raise SLMRouterError(usage.format(number))
+            raise bad(number)
         if weak is None and strong is None:
-            raise SLMRouterError(usage.format(number))
+            raise bad(number)
         if weak is None:
             skipped += 1
             continue

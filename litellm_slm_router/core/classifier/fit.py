@@ -183,8 +183,8 @@ def fit_outcomes(rows: Sequence[Mapping[str, float]], weak: Sequence[float], str
         order = sorted(range(len(rows)), key=lambda i: hashlib.blake2b(f"{seed}:{i}".encode(), digest_size=8).digest())
         k = max(2, min(folds, len(rows)))
         held_out = [order[f::k] for f in range(k)]
-        best: tuple[float, int] | None = None
-        for index, (lam, tie) in enumerate((lam, tie) for lam in l2s for tie in ties):
+        best: tuple[float, float, float | None] | None = None  # (apgr, l2, tie weight)
+        for lam, tie in ((lam, tie) for lam in l2s for tie in ties):
             scores = [0.0] * len(rows)
             for held in held_out:
                 out = set(held)
@@ -196,9 +196,9 @@ def fit_outcomes(rows: Sequence[Mapping[str, float]], weak: Sequence[float], str
             value = apgr(scores, weak, strong)
             scored[_label(lam, tie)] = round(value, 6)
             if best is None or value > best[0] + 1e-12:
-                best = (value, index)
+                best = (value, lam, tie)
         assert best is not None
-        chosen_l2, chosen_tie = [(lam, tie) for lam in l2s for tie in ties][best[1]]
+        _, chosen_l2, chosen_tie = best
     else:
         chosen_l2, chosen_tie = l2s[0], ties[0]
     return OutcomeFit(_fit_point(rows, weak, strong, targets, chosen_l2, chosen_tie), chosen_l2, chosen_tie, scored)

@@ -111,8 +111,9 @@ _RUN_AT_ONCE = (" run it", "i'll run", "right after", "right away", "go ahead", 
                 "for you to execute", "apply this")
 # A task spec for an agent or a tool ("action: delete_tenant", {"task": "data_export", ...}).
 _SPEC = re.compile(r"""(?:^|[\s{,"'])(?:action|task|job|tool|command|задача)["']?\s*:""")
-_SPEC_SAFE = re.compile(r"dry[_-]?run|read[_-]?only|plan[_-]?only|draft|[\"']?(?:run|execute|confirm|apply|send|modify"
-                        r"|write)[\"']?\s*:\s*(?:false|no)\b")
+# A spec that only plans or drafts, or switches its effect off (dry runs and read-only asks stop earlier).
+_SPEC_SAFE = re.compile(r"plan[_-]?only|draft|[\"']?(?:run|execute|confirm|apply|send|modify|write)[\"']?\s*:\s*"
+                        r"(?:false|no)\b")
 # An ask that says it changes nothing.
 _CHANGES_NOTHING = re.compile(r"read[-_ ]?only|dry[-_ ]?run|no changes|(?:don't|do not|never) (?:touch|change|modify)")
 _SPEC_WORDS = re.compile(r"[^\w@.\-/:]+")
@@ -129,7 +130,7 @@ _CURRENCIES = "$€£¥"
 _SHORT = 7
 
 
-def _families(tokens: set[str], text: str, word_problem: bool) -> set[str]:
+def _families(tokens: set[str], text: str) -> set[str]:
     found = {name for name, vocabulary in _FAMILIES.items() if not tokens.isdisjoint(vocabulary)}
     if any(is_prod(t) or t.startswith("prod.") for t in tokens):
         found.add("production")
@@ -137,10 +138,8 @@ def _families(tokens: set[str], text: str, word_problem: bool) -> set[str]:
         found.add("bulk_audience")
     if tokens & _ACCOUNTS and tokens & _ENDING:
         found.add("accounts")
-    if not word_problem and any(c in text for c in _CURRENCIES):
+    if any(c in text for c in _CURRENCIES):
         found.add("money")
-    if word_problem:
-        found.discard("money")  # "a shop sells notebooks at $3.20 ... how much?"
     return found
 
 
@@ -187,7 +186,7 @@ def stakes_action(lower: str, word_set: frozenset[str]) -> str:
     if not sentences:
         return ""
     everything = {t.removesuffix("'s") for tokens, _ in sentences for t in tokens}
-    whole = _families(everything, text, word_problem)
+    whole = _families(everything, text)
     if not _high_stakes(whole):
         return ""
     first = sentences[0][0]
@@ -202,11 +201,11 @@ def stakes_action(lower: str, word_set: frozenset[str]) -> str:
             continue
         plain = {t.removesuffix("'s") for t in tokens}
         sentence_text = " " + " ".join(tokens) + " "
-        if (plain & _TEXT_WORK and not at_once) or any(q in sentence_text for q in risk_words.QUANTITY_QUESTIONS):
+        if plain & _TEXT_WORK and not at_once:
             continue
         if plain.isdisjoint(_ACTIONS) and not any(w in sentence_text for w in _WISHES):
             continue
-        families = _families(plain, sentence_text, word_problem)
+        families = _families(plain, sentence_text)
         if len(tokens) <= _SHORT:
             families |= whole
         if _high_stakes(families):
@@ -218,7 +217,7 @@ def _spec_stakes(text: str) -> str:
     """A task spec (keys and values, JSON or YAML) whose words name an action and high stakes."""
     tokens = set(_SPEC_WORDS.split(text)) | set(_SPEC_PARTS.split(text))
     tokens.discard("")
-    families = _families(tokens, text, False)
+    families = _families(tokens, text)
     if (tokens & _ACTIONS or tokens & _ENDING) and _high_stakes(families):
         return "stakes(spec:" + ",".join(sorted(families)) + ")"
     return ""
