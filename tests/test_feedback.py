@@ -104,10 +104,10 @@ async def test_failed_calls_keep_nothing_and_feedback_off_says_how_to_turn_it_on
         await off.feedback.arecord(answer, quality=1.0)
 
 
-def post(port, path, key, body, method="POST"):
+def post(port, path, key, body, method="POST", content_type="application/json"):
     data = None if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
-                                     headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+                                     headers={"Authorization": f"Bearer {key}", "Content-Type": content_type})
     try:
         with urllib.request.urlopen(request, timeout=10) as r:
             return r.status, r.read()
@@ -158,6 +158,10 @@ def test_feedback_on_one_proxy_for_a_call_on_another_then_fit_on_the_export(two_
         assert status == 200, body
         recorded = json.loads(body)["recorded"]
         assert recorded["side"] == ("weak" if easy else "strong") and "features" not in recorded
+    # As `curl -d '{...}'` sends it without -H content-type: a JSON body labelled as form data.
+    status, body = post(a, "/slm-router/feedback", "sk-alice", {"call_id": stream_id, "quality": 0.0},
+                        content_type="application/x-www-form-urlencoded")
+    assert status == 400 and b"with Content-Type: application/json" in body, body
     status, body = post(a, "/slm-router/feedback", "sk-alice", {"call_id": stream_id, "quality": 0.0})
     assert status == 200, body
 

@@ -39,7 +39,7 @@ def _namespace(auth: Any) -> str:
 def add_routes(app: Any, handler: Any) -> None:
     """Add the operator routes to the proxy's FastAPI ``app`` (once); ``handler`` is the proxy's
     :class:`~litellm_slm_router.adapters.proxy.SLMRouterProxy`."""
-    from fastapi import Body, Depends, HTTPException, Query
+    from fastapi import Body, Depends, HTTPException, Query, Request
     from fastapi.responses import Response
     from litellm.proxy.auth.user_api_key_auth import user_api_key_auth
 
@@ -79,13 +79,15 @@ def add_routes(app: Any, handler: Any) -> None:
         return Response(METRICS.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     @app.post(PREFIX + "/feedback", tags=["slm-router"])
-    async def feedback(auth: Caller, body: Annotated[Any, Body()] = None) -> dict:
+    async def feedback(auth: Caller, request: Request, body: Annotated[Any, Body()] = None) -> dict:
         """Record the quality (0-1) of one of the caller's answered calls: ``{"call_id": ..., "quality": ...}``
         for the deployment that answered, or ``"weak"`` / ``"strong"``."""
         installed = strategy()
         if not isinstance(body, dict) or not isinstance(body.get("call_id"), str) or not body["call_id"]:
+            sent_as = request.headers.get("content-type", "")
+            hint = "" if "json" in sent_as else f" with Content-Type: application/json (this one came as {sent_as!r})"
             raise HTTPException(status_code=400, detail='slm-router feedback: send a JSON object {"call_id": '
-                                '<the x-litellm-call-id header of the call>, "quality": <0-1>}')
+                                '<the x-litellm-call-id header of the call>, "quality": <0-1>}' + hint)
         unknown = sorted(set(body) - {"call_id", "quality", "weak", "strong"})
         if unknown:
             raise HTTPException(status_code=400, detail=f"slm-router feedback: unknown key(s) {', '.join(unknown)} "
