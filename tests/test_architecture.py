@@ -108,7 +108,11 @@ def test_the_core_is_pure(module):
     assert not calls & {"open", "print", "input", "exec", "eval"}, module
 
 
-@pytest.mark.parametrize("module", sorted(MODULES))
+# Generated tables of data, not code (bench/train_critical.py writes this one).
+GENERATED = {"litellm_slm_router.core.classifier.critical_weights"}
+
+
+@pytest.mark.parametrize("module", sorted(set(MODULES) - GENERATED))
 def test_modules_stay_readable_in_one_sitting(module):
     lines = MODULES[module].read_text(encoding="utf-8").count("\n")
     assert lines <= MAX_LINES, f"{module}: {lines} lines"

@@ -16,7 +16,14 @@ import redis
 import tiktoken
 from support import RedisServer, start_proxy, start_upstream
 
-from litellm_slm_router import RoutingPolicy, SLMRoutingStrategy, install, run_task
+from litellm_slm_router import (
+    ClassifierThresholds,
+    RoutingPolicy,
+    SLMRoutingStrategy,
+    TaskComplexityClassifier,
+    install,
+    run_task,
+)
 from litellm_slm_router.core.errors import BudgetExceededError
 from litellm_slm_router.ledger import RedisLedger
 
@@ -91,7 +98,10 @@ CLOUD = {"model_name": "auto", "litellm_params": {"model": "openai/gpt-4o", "api
 
 
 async def test_a_long_prompt_is_counted_in_tokens_and_fits_a_free_32k_local_deployment():
-    router, strategy = router_with(LOCAL_32K, CLOUD)
+    # The word rules alone decide "critical" here: the learned model takes this story for an
+    # instruction ("bakers opened their shutters"; a known false critical, test_classifier.py).
+    router = litellm.Router(model_list=[LOCAL_32K, CLOUD])
+    strategy = install(router, RoutingPolicy(), classifier=TaskComplexityClassifier(ClassifierThresholds(critical=1.0)))
     prompt = (PROSE * 200)[:17_297]
     real = len(tiktoken.get_encoding("cl100k_base").encode(prompt))
     response = await router.acompletion(model="auto", messages=[{"role": "user", "content": prompt}],

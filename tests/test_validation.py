@@ -36,7 +36,8 @@ def test_an_unknown_key_lists_the_keys_of_its_own_section():
     assert "(valid keys: prefer_local, max_cost_per_task_usd" in policy and "model_groups" not in policy
     assert ledger.startswith("slm_router.ledger.backnd: unknown key; did you mean 'backend'?")
     assert "valid keys: backend, redis, ttl_s, on_unavailable, reservation_lease_s" in ledger
-    assert "did you mean 'moderate'?" in classifier and "(valid keys: moderate, complex, weights)" in classifier
+    assert "did you mean 'moderate'?" in classifier
+    assert "(valid keys: moderate, complex, critical, weights)" in classifier
 
 
 def test_wrong_values_name_the_accepted_ones_and_the_likely_one():

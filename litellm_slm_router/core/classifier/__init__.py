@@ -8,9 +8,11 @@
   An earlier user turn can raise it a little (a
   follow-up inherits some of its topic); system prompts and assistant turns are not read, so a long
   system prompt does not push every request up.
-- ``complexity`` is ``critical`` when the ask instructs an irreversible or high-stakes action
-  (:mod:`.critical`); a word problem's story ("her parents pay her $4 ... how much does she save?")
-  instructs nothing. Otherwise it is the score's band (:class:`ClassifierThresholds`).
+- ``complexity`` is ``critical`` when the ask instructs an irreversible or high-stakes action. The
+  word rules (:mod:`.critical`, :mod:`.stakes`) name the actions they find; a learned model
+  (:mod:`.critical_model`) reads the ask together with those findings and decides. A secret pasted
+  into the ask, and a short "yes, go ahead" to an earlier critical ask, are critical whatever it says.
+  Otherwise the level is the score's band (:class:`ClassifierThresholds`).
 - ``signals`` name every feature that fired, so each assessment explains itself.
 """
 
@@ -22,14 +24,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from litellm_slm_router.core.classifier import critical_weights
 from litellm_slm_router.core.classifier.critical import CONFIRMATIONS, critical_actions
+from litellm_slm_router.core.classifier.critical_model import CriticalModel, model_features, window
 from litellm_slm_router.core.classifier.score import DEFAULT_WEIGHTS, FEATURES, features, logit
-from litellm_slm_router.core.classifier.stakes import stakes_action
+from litellm_slm_router.core.classifier.stakes import is_word_problem, stakes_action
 from litellm_slm_router.core.classifier.text import ask_text, split_conversation, words
 from litellm_slm_router.core.levels import TaskComplexity
 
 __all__ = ["DEFAULT_WEIGHTS", "FEATURES", "Assessment", "ClassifierThresholds", "TaskComplexityClassifier",
-           "ask_text", "check_weights", "features", "features_of", "logit"]
+           "ask_text", "check_weights", "critical_features_of", "features", "features_of", "logit", "rule_findings"]
+
+# Findings that are critical whatever the model says: a secret pasted into the ask, and a short
+# confirmation of an earlier critical ask.
+_DEFINITIVE = frozenset({"secret(in_prompt)", "confirms_previous_critical_ask"})
 
 
 class Assessment(BaseModel):
@@ -51,6 +59,9 @@ class ClassifierThresholds(BaseModel):
 
     moderate: float = Field(default=0.22, gt=0.0, lt=1.0)
     complex: float = Field(default=0.59, gt=0.0, lt=1.0)
+    # The learned critical model's cut-off on its probability; 1.0 leaves the decision to the word
+    # rules alone (every action they name is critical).
+    critical: float = Field(default=critical_weights.THRESHOLD, gt=0.0, le=1.0)
     # A JSON weight file written by ``slm-router fit`` (read by the config loader, not here).
     weights: str | None = None
 
@@ -62,6 +73,7 @@ class TaskComplexityClassifier:
                  weights: Mapping[str, float] | None = None) -> None:
         self.thresholds = thresholds or ClassifierThresholds()
         self.weights: Mapping[str, float] = DEFAULT_WEIGHTS if weights is None else check_weights(weights)
+        self.critical_model = CriticalModel(critical_weights.WEIGHTS, critical_weights.BIAS)
         if self.thresholds.moderate >= self.thresholds.complex:
             raise ValueError(
                 "classifier thresholds: 'moderate' must be below 'complex' "
@@ -87,22 +99,30 @@ class TaskComplexityClassifier:
                 signals.append(f"context:earlier_turns={earlier_turns}")
         score = 1.0 / (1.0 + math.exp(-z))
 
-        actions = critical_actions(ask, lower, word_set)
-        if not actions:
-            stakes = stakes_action(lower, word_set)
-            actions = [stakes] if stakes else []
-        if not actions and previous and len(ask_words) <= 8 and word_set & CONFIRMATIONS:
-            previous_lower = previous.lower()
-            if critical_actions(previous, previous_lower, frozenset(words(previous_lower))):
-                actions = ["confirms_previous_critical_ask"]
-        if actions:
-            signals.extend(f"critical:{a}" for a in actions)
+        actions = rule_findings(ask, lower, word_set, previous, len(ask_words))
+        critical = self._critical(ask, lower, ask_words, word_set, actions)
+        if critical:
+            signals.extend(critical)
             if "reasoning" not in needs:
                 needs.append("reasoning")
             return Assessment(complexity=TaskComplexity.CRITICAL, score=round(max(score, 0.9), 6),
                               signals=tuple(signals), needs=tuple(needs), words=len(ask_words))
+        signals.extend(f"critical_overruled:{a}" for a in actions)
         return Assessment(complexity=self.level_of(score), score=round(score, 6), signals=tuple(signals),
                           needs=tuple(needs), words=len(ask_words))
+
+    def _critical(self, ask: str, lower: str, ask_words: list[str], word_set: frozenset[str],
+                  actions: list[str]) -> list[str]:
+        """The ``critical:`` signals of a critical ask, or [] when it is not critical."""
+        if (self.thresholds.critical >= 1.0 or any(a in _DEFINITIVE for a in actions) or not ask_words
+                or is_word_problem(window(lower, ask_words)[1])):
+            return [f"critical:{a}" for a in actions]
+        found = model_features(ask, lower, ask_words, word_set, actions)
+        p = self.critical_model.probability(found)
+        if p < self.thresholds.critical:
+            return []
+        reasons = ",".join(self.critical_model.reasons(found))
+        return [f"critical:{a}" for a in actions] + [f"critical:model(p={p:.2f};{reasons})"]
 
     def level_of(self, score: float) -> TaskComplexity:
         """The level of a non-critical ask with this score (the score bands)."""
@@ -111,6 +131,30 @@ class TaskComplexityClassifier:
         if score < self.thresholds.complex:
             return TaskComplexity.MODERATE
         return TaskComplexity.COMPLEX
+
+
+def rule_findings(ask: str, lower: str, word_set: frozenset[str], previous: str, ask_words: int) -> list[str]:
+    """The actions the word rules call critical, as ``kind(object)`` strings."""
+    actions = critical_actions(ask, lower, word_set)
+    if not actions:
+        stakes = stakes_action(lower, word_set)
+        actions = [stakes] if stakes else []
+    if not actions and previous and ask_words <= 8 and word_set & CONFIRMATIONS:
+        previous_lower = previous.lower()
+        if critical_actions(previous, previous_lower, frozenset(words(previous_lower))):
+            actions = ["confirms_previous_critical_ask"]
+    return actions
+
+
+def critical_features_of(messages: Sequence[Any] | str | None) -> set[str]:
+    """The critical model's features of a request's newest user ask, by name (what
+    ``bench/train_critical.py`` trains on)."""
+    ask, previous, _ = split_conversation(messages)
+    lower = ask.lower()
+    ask_words = words(lower)
+    word_set = frozenset(ask_words)
+    findings = rule_findings(ask, lower, word_set, previous, len(ask_words))
+    return model_features(ask, lower, ask_words, word_set, findings).names()
 
 
 def features_of(messages: Sequence[Any] | str | None) -> dict[str, float]:
