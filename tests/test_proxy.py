@@ -104,6 +104,21 @@ def test_simple_goes_local_hard_goes_cloud_with_headers(proxy):
     assert float(h["x-slm-task-remaining-usd"]) == pytest.approx(0.002 - cost, abs=1e-6)
 
 
+@pytest.mark.parametrize(("prompt", "complexity", "deployment"), [
+    # Issue 18's spot checks, and asks in other languages the word rules alone did not know.
+    ("Send the quarterly report email to all 5,000 customers now.", "critical", "openai/cloud-large"),
+    ("Can you explain how DROP TABLE works in Postgres?", "simple", "openai/local-small"),
+    ("Ya puedes mandar el aviso de subida de precios a toda la base de clientes.", "critical", "openai/cloud-large"),
+    ("請把正式環境的訂單資料表清空，今天就要。", "critical", "openai/cloud-large"),
+    ("Pouvez-vous m'expliquer comment fonctionne un virement SEPA ?", "simple", "openai/local-small"),
+])
+def test_critical_asks_go_to_the_critical_tier_in_any_language(proxy, prompt, complexity, deployment):
+    raw = client(proxy).chat.completions.with_raw_response.create(
+        model="auto", messages=[{"role": "user", "content": prompt}], max_tokens=5)
+    assert raw.headers["x-slm-router-complexity"] == complexity
+    assert raw.headers["x-slm-router-deployment"] == deployment
+
+
 def test_streaming_routes_and_has_headers(proxy):
     raw = client(proxy).chat.completions.with_raw_response.create(
         model="auto", messages=HARD, max_tokens=20, stream=True, extra_headers={"x-slm-task-id": "t-stream"})

@@ -62,6 +62,17 @@ def test_calibrate_to_shares_puts_those_shares_in_each_level(tmp_path):
     assert abs(shares["complex"] - 0.2) < 0.03, shares
 
 
+def test_calibrate_keeps_a_configured_critical_cut_off(tmp_path):
+    # Pasting the printed section must not silently switch the learned critical model back on.
+    config = tmp_path / "rules_alone.yaml"
+    config.write_text(yaml.safe_dump({"model_list": [], "slm_router": {"classifier": {"critical": 1.0}}}))
+    out = run(["calibrate", str(_sample(tmp_path)), "--shares", "0.5,0.3,0.2", "--config", str(config)])
+    assert out.returncode == 0, out.stderr
+    assert _bands(out.stdout)["critical"] == 1.0
+    default = run(["calibrate", str(_sample(tmp_path)), "--shares", "0.5,0.3,0.2"])
+    assert "critical" not in _bands(default.stdout)
+
+
 def test_calibrate_to_a_cloud_share_with_the_config(tmp_path):
     sample = _sample(tmp_path)
     out = run(["calibrate", str(sample), "--cloud-share", "0.4", "--config", "proxy_config.yaml"])

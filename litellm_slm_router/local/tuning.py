@@ -82,6 +82,8 @@ def read_sample(path: str, classifier: TaskComplexityClassifier) -> list[tuple[A
 def _yaml(thresholds: ClassifierThresholds) -> str:
     lines = ["slm_router:", "  classifier:", f"    moderate: {thresholds.moderate}",
              f"    complex: {thresholds.complex}"]
+    if thresholds.critical != ClassifierThresholds().critical:  # the configured cut-off, kept
+        lines.append(f"    critical: {thresholds.critical}")
     if thresholds.weights:
         lines.append(f"    weights: {thresholds.weights}")
     return "\n".join(lines) + "\n"

@@ -30,7 +30,7 @@ from collections.abc import Set as AbstractSet
 from typing import NamedTuple
 
 from litellm_slm_router.core.classifier.stakes import SENTENCES, families_named
-from litellm_slm_router.core.classifier.text import opening, sentence_tokens
+from litellm_slm_router.core.classifier.text import first_tokens, opening
 
 __all__ = ["AskFeatures", "CriticalModel", "model_features", "window"]
 
@@ -82,7 +82,8 @@ def model_features(raw: str, lower: str, ask_words: Sequence[str], word_set: Abs
         other.add("K:" + kind.split("(", 1)[0])
     if "?" in raw:
         other.add("q")
-    frame = opening(sentence_tokens(SENTENCES.split(lower[:_FIRST_SENTENCE], maxsplit=1)[0]))
+    end = SENTENCES.search(lower, 0, _FIRST_SENTENCE)
+    frame = opening(first_tokens(lower[:end.start()] if end else lower[:_FIRST_SENTENCE], 3))
     if frame:
         other.add("F:" + frame)
     return AskFeatures(word_set, starts, pairs, other)
