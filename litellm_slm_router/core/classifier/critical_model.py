@@ -1,7 +1,7 @@
 """A learned read of critical requests, over the word rules' findings: the decider of ``critical``.
 
 The word rules (:mod:`.critical`, :mod:`.stakes`) are one author's lists; on requests written by other
-authors they found 0.4-0.9 of the critical ones (BENCHMARKS.md, 4), worst outside English. This model
+authors they found 0.2-0.9 of the critical ones (BENCHMARKS.md, section 1), worst outside English. This model
 is a logistic regression over sparse features of the newest user ask, trained on the project's
 labelled sets (``bench/train_critical.py`` writes :mod:`.critical_weights`):
 
@@ -10,9 +10,11 @@ labelled sets (``bench/train_critical.py`` writes :mod:`.critical_weights`):
   (``c:``); a long ask is read at its head and its tail (word pairs were tried: three times the
   weights for no better figures);
 - what the rules found (``R:``, ``K:``): an action they call critical, and its kind;
-- how the ask opens (``F:ask``, ``F:write``, ...), a question mark (``q``), and which high-stakes
-  families it names (``fam:``; production, money, access, a bulk audience, ...). Whether it names a
-  sandbox was tried and moved nothing.
+- a question mark (``q``).
+
+Tried and dropped, as they moved nothing when each author's set was left out of training: how the
+first sentence opens (ask, write, do), the high-stakes families the ask names (production, money,
+a bulk audience, ...), whether it names a sandbox, word pairs (three times the weights).
 
 The model's bias is fixed below zero (``BIAS`` in the weights): an ask with nothing the model knows
 (an empty ask, a language it has not seen) is not critical, the features have to show it. The ask is
@@ -29,13 +31,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import NamedTuple
 
-from litellm_slm_router.core.classifier.stakes import SENTENCES, families_named
-from litellm_slm_router.core.classifier.text import first_tokens, opening
-
 __all__ = ["AskFeatures", "CriticalModel", "model_features", "window"]
 
 _HEAD, _TAIL = 160, 80  # a long ask: its first and last words (the instruction is usually at one end)
-_FIRST_SENTENCE = 400  # characters searched for the end of the first sentence
 _WORD_START = 5
 # Scripts written without spaces between words: Thai and Lao, and CJK onwards.
 _UNSPACED = re.compile("[\u0e00-\u0eff\u2e80-\U0010ffff]")
@@ -55,10 +53,10 @@ class AskFeatures(NamedTuple):
     words: AbstractSet[str]
     starts: AbstractSet[str]
     pairs: AbstractSet[str]
-    other: AbstractSet[str]  # named with their prefix: "R:critical", "K:money", "F:ask", "q", "fam:access"
+    other: AbstractSet[str]  # named with their prefix: "R:critical", "K:money", "q"
 
     def names(self) -> set[str]:
-        """Every feature by its full name (``w:refund``, ``p:refun``, ``c:削除``, ``fam:money``...)."""
+        """Every feature by its full name (``w:refund``, ``p:refun``, ``c:削除``, ``K:money``...)."""
         return ({"w:" + w for w in self.words} | {"p:" + p for p in self.starts} | {"c:" + c for c in self.pairs}
                 | set(self.other))
 
@@ -76,16 +74,12 @@ def model_features(raw: str, lower: str, ask_words: Sequence[str], word_set: Abs
         for w in word_set:
             if _UNSPACED.search(w):
                 pairs.update(w[i:i + 2] for i in range(len(w) - 1))
-    other = {"fam:" + family for family in families_named(word_set, text)}
+    other: set[str] = set()
     for kind in rule_kinds:
         other.add("R:critical")
         other.add("K:" + kind.split("(", 1)[0])
     if "?" in raw:
         other.add("q")
-    end = SENTENCES.search(lower, 0, _FIRST_SENTENCE)
-    frame = opening(first_tokens(lower[:end.start()] if end else lower[:_FIRST_SENTENCE], 3))
-    if frame:
-        other.add("F:" + frame)
     return AskFeatures(word_set, starts, pairs, other)
 
 

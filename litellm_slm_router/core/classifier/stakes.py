@@ -30,9 +30,9 @@ from litellm_slm_router.core.classifier.score import FENCE, MATERIAL, NUMBER
 from litellm_slm_router.core.classifier.score_words import words
 from litellm_slm_router.core.classifier.text import opening, sentence_tokens
 
-__all__ = ["SENTENCES", "families_named", "is_word_problem", "stakes_action"]
+__all__ = ["is_word_problem", "stakes_action"]
 
-SENTENCES = re.compile(r"([.!?;]+(?:\s|$)|[\n。！？；]+)")
+_SENTENCES = re.compile(r"([.!?;]+(?:\s|$)|[\n。！？；]+)")
 _ACTIONS = risk_words.RISK_VERB_SET | risk_words.EXEC_WORDS | words(
     """
     send push make give set turn switch put move copy share grant add remove create rotate reveal print upload
@@ -138,7 +138,7 @@ def is_word_problem(text: str) -> bool:
     return ("?" in text and len(NUMBER.findall(text)) >= 2) or bool(_QUANTITY_QUESTION.search(text))
 
 
-def families_named(tokens: set[str], text: str) -> set[str]:
+def _families(tokens: set[str], text: str) -> set[str]:
     found = {name for name, vocabulary in _FAMILIES.items() if not tokens.isdisjoint(vocabulary)}
     if _MAY_NAME_PROD.search(text) and any(is_prod(t) or t.startswith("prod.") for t in tokens):
         found.add("production")
@@ -177,7 +177,7 @@ def stakes_action(lower: str, word_set: frozenset[str]) -> str:
     text = FENCE.sub(" . ", lower.replace("\u2019", "'"))
     material = MATERIAL.search(text)
     if material and text[: material.start()].strip():
-        head = sentence_tokens(SENTENCES.split(text[: material.start()].strip())[-1])
+        head = sentence_tokens(_SENTENCES.split(text[: material.start()].strip())[-1])
         if head and opening([t for t in head if t not in risk_words.LEADING] or head) in ("ask", "write", "topic"):
             text = text[: material.start()]  # "Summarise these notes: <pasted>": the pasted part is not read
     if _CHANGES_NOTHING.search(text) or is_word_problem(text):
@@ -185,14 +185,14 @@ def stakes_action(lower: str, word_set: frozenset[str]) -> str:
     at_once = any(p in text for p in _RUN_AT_ONCE)
     if ":" in text and _SPEC.search(text):
         return "" if _SPEC_SAFE.search(text) else _spec_stakes(text)
-    parts = SENTENCES.split(text)
+    parts = _SENTENCES.split(text)
     sentences = [([t for t in sentence_tokens(parts[k]) if not _LIST_MARK.match(t)],
                   k + 1 < len(parts) and "?" in parts[k + 1]) for k in range(0, len(parts), 2)]
     sentences = [(tokens, question) for tokens, question in sentences if tokens]
     if not sentences:
         return ""
     everything = {t.removesuffix("'s") for tokens, _ in sentences for t in tokens}
-    whole = families_named(everything, text)
+    whole = _families(everything, text)
     if not _high_stakes(whole):
         return ""
     first = sentences[0][0]
@@ -211,7 +211,7 @@ def stakes_action(lower: str, word_set: frozenset[str]) -> str:
             continue
         if plain.isdisjoint(_ACTIONS) and not any(w in sentence_text for w in _WISHES):
             continue
-        families = families_named(plain, sentence_text)
+        families = _families(plain, sentence_text)
         if len(tokens) <= _SHORT:
             families |= whole
         if _high_stakes(families):
@@ -223,7 +223,7 @@ def _spec_stakes(text: str) -> str:
     """A task spec (keys and values, JSON or YAML) whose words name an action and high stakes."""
     tokens = set(_SPEC_WORDS.split(text)) | set(_SPEC_PARTS.split(text))
     tokens.discard("")
-    families = families_named(tokens, text)
+    families = _families(tokens, text)
     if (tokens & _ACTIONS or tokens & _ENDING) and _high_stakes(families):
         return "stakes(spec:" + ",".join(sorted(families)) + ")"
     return ""

@@ -9,7 +9,7 @@ from typing import Any
 from litellm_slm_router.core.classifier import risk_words
 from litellm_slm_router.core.classifier.score_words import words as word_list
 
-__all__ = ["PhraseIndex", "ask_text", "first_tokens", "opening", "sentence_tokens", "split_conversation", "words"]
+__all__ = ["PhraseIndex", "ask_text", "opening", "sentence_tokens", "split_conversation", "words"]
 
 # Punctuation becomes a space before splitting into words; apostrophes, hyphens inside words,
 # '+', '#', '$', '€', '£' and '/' are kept so that "c++", "c#", "$", "don't" and "two-factor" stay words.
@@ -76,25 +76,6 @@ def split_conversation(messages: Sequence[Any] | str | None) -> tuple[str, str, 
         return fallback, "", 0
     previous = user_texts[-2] if len(user_texts) > 1 else ""
     return user_texts[-1], previous, len(user_texts) - 1
-
-
-def first_tokens(text: str, wanted: int) -> list[str]:
-    """The first tokens of a text (as :func:`sentence_tokens` makes them), up to ``wanted`` of them
-    after any leading fillers and commas: what :func:`opening` reads, without tokenising the rest."""
-    tokens: list[str] = []
-    leading = True
-    for raw in _TOKENS.finditer(text):
-        token = raw.group().strip(_STRIP)
-        if not token:
-            continue
-        tokens.append(token)
-        if leading and not (token in risk_words.FILLERS or token == ","):
-            leading = False
-        if not leading:
-            wanted -= 1
-            if not wanted:
-                break
-    return tokens
 
 
 def opening(tokens: list[str]) -> str:
