@@ -10,53 +10,22 @@ is the median over 6 rounds of a p50.
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from decision_cost import prompt_of
 from routing_quality import litellm_complexity_router
-
-ROUNDS = 6
-
-
-def p50_us(fn: Callable[[], object], n: int) -> float:
-    samples = []
-    for _ in range(n):
-        start = time.perf_counter_ns()
-        fn()
-        samples.append(time.perf_counter_ns() - start)
-    return statistics.median(samples) / 1000
+from stakes_cost import compare, row, selection_setup
 
 
 def main() -> int:
-    from litellm_slm_router import (
-        Budget,
-        Catalogue,
-        ClassifierThresholds,
-        RoutingPolicy,
-        TaskComplexityClassifier,
-        select,
-    )
+    from litellm_slm_router import ClassifierThresholds, TaskComplexityClassifier, select
     from litellm_slm_router.core.budget import estimate_prompt_tokens
     from litellm_slm_router.core.classifier.critical_model import model_features
     from litellm_slm_router.core.classifier.text import words
-    from litellm_slm_router.core.selector import PolicyView
 
-    def deployment(model: str, id_: str, level: str | None) -> dict:
-        info: dict = {"id": id_}
-        if level:
-            info["slm_router"] = {"max_complexity": level}
-        return {"model_name": "auto", "litellm_params": {"model": model}, "model_info": info}
-
-    options = Catalogue.from_model_list([
-        deployment("ollama_chat/qwen3:1.7b", "l1", "simple"), deployment("ollama_chat/qwen2.5:7b", "l2", "moderate"),
-        deployment("openai/gpt-4o-mini", "c1", "complex"), deployment("openai/gpt-4o", "c2", None),
-    ]).groups["auto"]
-    view, budget = PolicyView(RoutingPolicy()), Budget(0.10, 10_000)
+    options, view, budget = selection_setup()
     theirs = litellm_complexity_router()
     rules_alone = TaskComplexityClassifier(ClassifierThresholds(critical=1.0))
     classifiers = {"on": TaskComplexityClassifier(), "off": rules_alone}
@@ -78,15 +47,8 @@ def main() -> int:
         def own(text: str = text, lower: str = lower, ask_words: list = words(lower)) -> float:  # noqa: B008
             return model.probability(model_features(text, lower, ask_words, frozenset(ask_words), ()))
 
-        runs: dict[str, list[float]] = {"call": [], "on": [], "off": [], "litellm": []}
-        for round_ in range(ROUNDS):
-            for mode in (("on", "off") if round_ % 2 == 0 else ("off", "on")):
-                runs[mode].append(p50_us(lambda mode=mode: ours(mode), n))
-            runs["call"].append(p50_us(own, n))
-            runs["litellm"].append(p50_us(lambda text=text: theirs.classify(text), n))
-        m = {k: statistics.median(v) for k, v in runs.items()}
-        print(f"| {count} words | {m['call']:.1f} | {m['off']:.1f} | {m['on']:.1f} | {m['on'] / m['off']:.2f}x | "
-              f"{m['litellm']:.1f} | {m['litellm'] / m['on']:.1f}x faster |")
+        m = compare(n, lambda mode: lambda: ours(mode), own, lambda text=text: theirs.classify(text))
+        print(row(count, m))
     return 0
 
 

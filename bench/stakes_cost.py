@@ -31,12 +31,27 @@ def p50_us(fn: Callable[[], object], n: int) -> float:
     return statistics.median(samples) / 1000
 
 
-def main() -> int:
-    import litellm_slm_router.core.classifier as classifier_module
-    from litellm_slm_router import Budget, Catalogue, RoutingPolicy, TaskComplexityClassifier, select
-    from litellm_slm_router.core.budget import estimate_prompt_tokens
-    from litellm_slm_router.core.classifier.stakes import stakes_action
-    from litellm_slm_router.core.classifier.text import words
+def compare(n: int, timed: Callable[[str], Callable[[], object]], call: Callable[[], object],
+            litellm: Callable[[], object]) -> dict[str, float]:
+    """Medians over ROUNDS of p50s: ``timed("on")`` and ``timed("off")`` alternating (the order swapped
+    every round), the component's own ``call`` and LiteLLM's heuristic in the same rounds."""
+    runs: dict[str, list[float]] = {"call": [], "on": [], "off": [], "litellm": []}
+    for round_ in range(ROUNDS):
+        for mode in (("on", "off") if round_ % 2 == 0 else ("off", "on")):
+            runs[mode].append(p50_us(timed(mode), n))
+        runs["call"].append(p50_us(call, n))
+        runs["litellm"].append(p50_us(litellm, n))
+    return {k: statistics.median(v) for k, v in runs.items()}
+
+
+def row(count: int, m: dict[str, float]) -> str:
+    return (f"| {count} words | {m['call']:.1f} | {m['off']:.1f} | {m['on']:.1f} | {m['on'] / m['off']:.2f}x | "
+            f"{m['litellm']:.1f} | {m['litellm'] / m['on']:.1f}x faster |")
+
+
+def selection_setup() -> tuple:
+    """decision_cost.py's four-deployment catalogue, the default policy's view and a task budget."""
+    from litellm_slm_router import Budget, Catalogue, RoutingPolicy
     from litellm_slm_router.core.selector import PolicyView
 
     def deployment(model: str, id_: str, level: str | None) -> dict:
@@ -49,7 +64,17 @@ def main() -> int:
         deployment("ollama_chat/qwen3:1.7b", "l1", "simple"), deployment("ollama_chat/qwen2.5:7b", "l2", "moderate"),
         deployment("openai/gpt-4o-mini", "c1", "complex"), deployment("openai/gpt-4o", "c2", None),
     ]).groups["auto"]
-    view, budget = PolicyView(RoutingPolicy()), Budget(0.10, 10_000)
+    return options, PolicyView(RoutingPolicy()), Budget(0.10, 10_000)
+
+
+def main() -> int:
+    import litellm_slm_router.core.classifier as classifier_module
+    from litellm_slm_router import TaskComplexityClassifier, select
+    from litellm_slm_router.core.budget import estimate_prompt_tokens
+    from litellm_slm_router.core.classifier.stakes import stakes_action
+    from litellm_slm_router.core.classifier.text import words
+
+    options, view, budget = selection_setup()
     classifier, theirs = TaskComplexityClassifier(), litellm_complexity_router()
 
     def off(lower: str, word_set: frozenset[str]) -> str:
@@ -69,17 +94,14 @@ def main() -> int:
             return select(classifier.assess(messages), options, view, budget, model_group="auto",
                           prompt_tokens=tokens)
 
-        runs: dict[str, list[float]] = {"call": [], "on": [], "off": [], "litellm": []}
-        for round_ in range(ROUNDS):
-            for mode in (("on", "off") if round_ % 2 == 0 else ("off", "on")):
-                classifier_module.stakes_action = stakes_action if mode == "on" else off
-                runs[mode].append(p50_us(ours, n))
-            classifier_module.stakes_action = stakes_action
-            runs["call"].append(p50_us(lambda lower=lower, word_set=word_set: stakes_action(lower, word_set), n))
-            runs["litellm"].append(p50_us(lambda text=text: theirs.classify(text), n))
-        m = {k: statistics.median(v) for k, v in runs.items()}
-        print(f"| {count} words | {m['call']:.1f} | {m['off']:.1f} | {m['on']:.1f} | {m['on'] / m['off']:.2f}x | "
-              f"{m['litellm']:.1f} | {m['litellm'] / m['on']:.1f}x faster |")
+        def timed(mode: str, ours: Callable[[], object] = ours) -> Callable[[], object]:
+            classifier_module.stakes_action = stakes_action if mode == "on" else off
+            return ours
+
+        m = compare(n, timed, lambda lower=lower, word_set=word_set: stakes_action(lower, word_set),
+                    lambda text=text: theirs.classify(text))
+        classifier_module.stakes_action = stakes_action
+        print(row(count, m))
     return 0
 
 
