@@ -38,6 +38,8 @@ __all__ = ["DEFAULT_WEIGHTS", "FEATURES", "Assessment", "ClassifierThresholds", 
 # Findings that are critical whatever the model says: a secret pasted into the ask, and a short
 # confirmation of an earlier critical ask.
 _DEFINITIVE = frozenset({"secret(in_prompt)", "confirms_previous_critical_ask"})
+# The shipped critical model, shared by every classifier (its tables take a few ms to build).
+_CRITICAL_MODEL = CriticalModel(critical_weights.WEIGHTS, critical_weights.BIAS)
 
 
 class Assessment(BaseModel):
@@ -73,7 +75,7 @@ class TaskComplexityClassifier:
                  weights: Mapping[str, float] | None = None) -> None:
         self.thresholds = thresholds or ClassifierThresholds()
         self.weights: Mapping[str, float] = DEFAULT_WEIGHTS if weights is None else check_weights(weights)
-        self.critical_model = CriticalModel(critical_weights.WEIGHTS, critical_weights.BIAS)
+        self.critical_model = _CRITICAL_MODEL
         if self.thresholds.moderate >= self.thresholds.complex:
             raise ValueError(
                 "classifier thresholds: 'moderate' must be below 'complex' "
