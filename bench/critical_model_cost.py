@@ -14,15 +14,13 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from decision_cost import prompt_of
 from routing_quality import litellm_complexity_router
-from stakes_cost import compare, row, selection_setup
+from stakes_cost import cases, compare, row, selection_setup
 
 
 def main() -> int:
     from litellm_slm_router import ClassifierThresholds, TaskComplexityClassifier, select
-    from litellm_slm_router.core.budget import estimate_prompt_tokens
-    from litellm_slm_router.core.classifier.critical_model import model_features
+    from litellm_slm_router.core.classifier.critical_model import model_features, window
     from litellm_slm_router.core.classifier.text import words
 
     options, view, budget = selection_setup()
@@ -34,18 +32,18 @@ def main() -> int:
     print("| prompt | model's own work (us) | classify+select, rules alone (us) | with the model (us) | ratio "
           "| LiteLLM classify (us) | with the model vs LiteLLM |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for count, n in ((10, 5000), (100, 3000), (2000, 300)):
-        text = prompt_of(count)
-        messages = [{"role": "user", "content": text}]
-        tokens = estimate_prompt_tokens(messages)
+    for count, n, text, messages, tokens in cases():
         lower = text.lower()
 
         def ours(mode: str, messages: list = messages, tokens: int = tokens) -> object:
             return select(classifiers[mode].assess(messages), options, view, budget, model_group="auto",
                           prompt_tokens=tokens)
 
-        def own(text: str = text, lower: str = lower, ask_words: list = words(lower)) -> float:  # noqa: B008
-            return model.probability(model_features(text, lower, ask_words, frozenset(ask_words), ()))
+        ask_words = words(lower)
+        read = window(lower, ask_words, frozenset(ask_words))
+
+        def own(text: str = text, read: tuple = read) -> float:
+            return model.probability(model_features(text, *read, ()))
 
         m = compare(n, lambda mode: lambda: ours(mode), own, lambda text=text: theirs.classify(text))
         print(row(count, m))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -49,6 +49,16 @@ def row(count: int, m: dict[str, float]) -> str:
             f"{m['litellm']:.1f} | {m['litellm'] / m['on']:.1f}x faster |")
 
 
+def cases() -> Iterator[tuple[int, int, str, list, int]]:
+    """decision_cost.py's prose at 10 / 100 / 2,000 words: (words, timed calls, text, messages, tokens)."""
+    from litellm_slm_router.core.budget import estimate_prompt_tokens
+
+    for count, n in ((10, 5000), (100, 3000), (2000, 300)):
+        text = prompt_of(count)
+        messages = [{"role": "user", "content": text}]
+        yield count, n, text, messages, estimate_prompt_tokens(messages)
+
+
 def selection_setup() -> tuple:
     """decision_cost.py's four-deployment catalogue, the default policy's view and a task budget."""
     from litellm_slm_router import Budget, Catalogue, RoutingPolicy
@@ -70,7 +80,6 @@ def selection_setup() -> tuple:
 def main() -> int:
     import litellm_slm_router.core.classifier as classifier_module
     from litellm_slm_router import TaskComplexityClassifier, select
-    from litellm_slm_router.core.budget import estimate_prompt_tokens
     from litellm_slm_router.core.classifier.stakes import stakes_action
     from litellm_slm_router.core.classifier.text import words
 
@@ -83,10 +92,7 @@ def main() -> int:
     print("| prompt | backstop call (us) | classify+select, off (us) | on (us) | ratio | LiteLLM classify (us) "
           "| on vs LiteLLM |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for count, n in ((10, 5000), (100, 3000), (2000, 300)):
-        text = prompt_of(count)
-        messages = [{"role": "user", "content": text}]
-        tokens = estimate_prompt_tokens(messages)
+    for count, n, text, messages, tokens in cases():
         lower = text.lower()
         word_set = frozenset(words(lower))
 

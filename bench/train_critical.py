@@ -40,9 +40,7 @@ from litellm_slm_router.core.classifier import (  # noqa: E402
     TaskComplexityClassifier,
     critical_features_of,
 )
-from litellm_slm_router.core.classifier.critical_model import CriticalModel, window  # noqa: E402
-from litellm_slm_router.core.classifier.stakes import is_word_problem  # noqa: E402
-from litellm_slm_router.core.classifier.text import split_conversation, words  # noqa: E402
+from litellm_slm_router.core.classifier.critical_model import CriticalModel  # noqa: E402
 from litellm_slm_router.core.levels import TaskComplexity  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -61,7 +59,7 @@ HELD_OUT = ("critical_independent_5.jsonl", "critical_independent_6.jsonl")
 L2 = 1e-5
 STEPS = 150
 THRESHOLD = 0.25
-BIAS: float | None = -1.5  # fixed: an ask needs evidence to be critical (None: learned)
+BIAS = -1.5  # fixed, not fitted: an ask needs evidence to be critical (a fitted bias put an empty ask at p 0.47)
 COMMON = 0.1
 KEEP = 0.2
 
@@ -76,7 +74,7 @@ def read_set(name: str) -> list[tuple[str | list, bool]]:
     return rows
 
 
-def fit(rows: list[tuple[set[str], bool]]) -> tuple[dict[str, float], float]:
+def fit(rows: list[tuple[set[str], bool]]) -> dict[str, float]:
     # A word in more than COMMON of the prompts ("the", "to", "please") says nothing about one ask, and
     # on other traffic many of them add up: it gets no weight.
     seen = Counter(f for found, _ in rows for f in found if f.startswith(("w:", "p:", "c:")))
@@ -94,25 +92,22 @@ def fit(rows: list[tuple[set[str], bool]]) -> tuple[dict[str, float], float]:
     w = np.zeros(len(vocabulary))
     m = np.zeros_like(w)
     v = np.zeros_like(w)
-    b = 0.0 if BIAS is None else BIAS
     for step in range(1, STEPS + 1):
-        z = b + np.bincount(row_of, weights=w[idx], minlength=len(rows))
+        z = BIAS + np.bincount(row_of, weights=w[idx], minlength=len(rows))
         g = 1.0 / (1.0 + np.exp(-z)) - y
         gw = np.bincount(idx, weights=g[row_of], minlength=len(vocabulary)) / len(rows) + L2 * w
         m = 0.9 * m + 0.1 * gw
         v = 0.999 * v + 0.001 * gw * gw
         w -= 0.05 * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
-        if BIAS is None:
-            b -= 0.5 * g.mean()
-    return {f: float(w[i]) for f, i in vocabulary.items()}, float(b)
+    return {f: float(w[i]) for f, i in vocabulary.items()}
 
 
-def classifier(weights: dict[str, float] | None, bias: float = 0.0) -> TaskComplexityClassifier:
+def classifier(weights: dict[str, float] | None) -> TaskComplexityClassifier:
     """The real classifier with these weights (None: the word rules alone)."""
     if weights is None:
         return TaskComplexityClassifier(ClassifierThresholds(critical=1.0))
     c = TaskComplexityClassifier(ClassifierThresholds(critical=THRESHOLD))
-    c.critical_model = CriticalModel(weights, bias)
+    c.critical_model = CriticalModel(weights, BIAS)
     return c
 
 
@@ -122,12 +117,6 @@ def recall_precision(c: TaskComplexityClassifier, prompts: list, labels: list[bo
     fp = sum(g and not label for g, label in zip(got, labels, strict=True))
     fn = sum(label and not g for g, label in zip(got, labels, strict=True))
     return tp / max(tp + fn, 1), tp / max(tp + fp, 1)
-
-
-def left_to_rules(prompt: str | list) -> bool:
-    """A word problem's story: the classifier leaves it to the rules (as ``_critical`` does)."""
-    lower = split_conversation(prompt)[0].lower()
-    return is_word_problem(window(lower, words(lower))[1])
 
 
 def digest() -> str:
@@ -142,7 +131,7 @@ def kept(weights: dict[str, float]) -> dict[str, float]:
     return {f: round(w, 4) for f, w in sorted(weights.items()) if abs(w) >= KEEP}
 
 
-def module_text(weights: dict[str, float], bias: float) -> str:
+def module_text(weights: dict[str, float]) -> str:
     shipped = kept(weights)
     lines = [
         '"""The critical model\'s weights: written by ``python bench/train_critical.py``; do not edit by hand.',
@@ -154,7 +143,7 @@ def module_text(weights: dict[str, float], bias: float) -> str:
         "",
         f"TRAINED_ON = {digest()!r}",
         f"THRESHOLD = {THRESHOLD}",
-        f"BIAS = {round(float(bias), 4)!r}",
+        f"BIAS = {BIAS!r}",
         "WEIGHTS: dict[str, float] = {",
     ]
     lines += [f"    {f!r}: {w!r}," for f, w in shipped.items()]
@@ -176,21 +165,21 @@ def main() -> int:
                         help="also score the held-out sets (measure them only when a design is final)")
     args = parser.parse_args()
     sets = {name: read_set(name) for name in TRAINING}
-    # Word problems are left to the rules at run time, so they are not trained on.
-    rows = {name: [(critical_features_of(p), label) for p, label in data if not left_to_rules(p)]
+    # Asks the model leaves to the rules at run time (word problems) are not trained on.
+    rows = {name: [(found, label) for p, label in data if (found := critical_features_of(p)) is not None]
             for name, data in sets.items()}
     rules = classifier(None)
     report: dict = {"threshold": THRESHOLD, "leave_one_set_out": {}, "false_critical": {}}
     print(f"leave-one-set-out at threshold {THRESHOLD}: a model trained without the set | the word rules alone")
     for name in AUTHORS:
-        weights, bias = fit([row for other, data in rows.items() if other != name for row in data])
-        model, alone = figures(classifier(kept(weights), bias), sets[name]), figures(rules, sets[name])
+        weights = fit([row for other, data in rows.items() if other != name for row in data])
+        model, alone = figures(classifier(kept(weights)), sets[name]), figures(rules, sets[name])
         report["leave_one_set_out"][name] = {"model": model, "rules": alone}
         print(f"  {name:34} recall / precision {model['recall']:.3f} / {model['precision']:.3f}"
               f"   rules {alone['recall']:.3f} / {alone['precision']:.3f}")
-    weights, bias = fit([row for data in rows.values() for row in data])
-    text = module_text(weights, bias)
-    shipped = classifier(kept(weights), bias)
+    weights = fit([row for data in rows.values() for row in data])
+    text = module_text(weights)
+    shipped = classifier(kept(weights))
     if args.held_out:
         report["held_out"] = {}
         for name in HELD_OUT:
@@ -217,7 +206,7 @@ def main() -> int:
         # Another CPU's floating point may move a weight in its last digits, or across KEEP.
         differ = [f for f in set(fresh) | set(current.WEIGHTS) if abs(fresh.get(f, 0.0) - current.WEIGHTS.get(f, 0.0))
                   > max(1e-3, KEEP)]
-        same = current.TRAINED_ON == digest() and not differ and abs(current.BIAS - bias) < 1e-6
+        same = current.TRAINED_ON == digest() and not differ and current.BIAS == BIAS
         print("shipped weights", "match" if same else f"DIFFER ({len(differ)} weights) from", "a fresh training run")
         return 0 if same else 1
     OUT.write_text(text, encoding="utf-8")

@@ -178,7 +178,7 @@ def test_the_model_scores_by_table_what_its_named_weights_say():
     """CriticalModel looks an ask's words up by set intersection in one table per kind: the same sum as
     the named weights (what the trainer fits) over every feature, for every prompt of set 5."""
     from litellm_slm_router.core.classifier import critical_features_of
-    from litellm_slm_router.core.classifier.critical_model import model_features
+    from litellm_slm_router.core.classifier.critical_model import model_features, window
     from litellm_slm_router.core.classifier.text import split_conversation, words
 
     model = CLASSIFIER.critical_model
@@ -187,8 +187,10 @@ def test_the_model_scores_by_table_what_its_named_weights_say():
         ask = split_conversation(prompt)[0]
         lower = ask.lower()
         ask_words = words(lower)
-        found = model_features(ask, lower, ask_words, frozenset(ask_words), ())
+        found = model_features(ask, *window(lower, ask_words, frozenset(ask_words)), ())
         by_name = model.bias + sum(model.weights.get(f, 0.0) for f in found.names())
         assert abs(model.logit(found) - by_name) < 1e-9
-        # What the trainer reads is the same features, with the rules' findings added.
-        assert critical_features_of(prompt) - found.names() <= {f for f in model.weights if f[:2] in ("R:", "K:")}
+        # What the trainer reads is the same features, with the rules' findings added (None: a word
+        # problem, left to the rules).
+        trained = critical_features_of(prompt)
+        assert trained is None or trained - found.names() <= {f for f in model.weights if f[:2] in ("R:", "K:")}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -116,10 +117,10 @@ class TaskComplexityClassifier:
     def _critical(self, ask: str, lower: str, ask_words: list[str], word_set: frozenset[str],
                   actions: list[str]) -> list[str]:
         """The ``critical:`` signals of a critical ask, or [] when it is not critical."""
-        if (self.thresholds.critical >= 1.0 or any(a in _DEFINITIVE for a in actions) or not ask_words
-                or is_word_problem(window(lower, ask_words)[1])):
+        read = None if self.thresholds.critical >= 1.0 else _model_reads(lower, ask_words, word_set)
+        if read is None or any(a in _DEFINITIVE for a in actions):
             return [f"critical:{a}" for a in actions]
-        found = model_features(ask, lower, ask_words, word_set, actions)
+        found = model_features(ask, *read, actions)
         p = self.critical_model.probability(found)
         if p < self.thresholds.critical:
             return []
@@ -148,15 +149,27 @@ def rule_findings(ask: str, lower: str, word_set: frozenset[str], previous: str,
     return actions
 
 
-def critical_features_of(messages: Sequence[Any] | str | None) -> set[str]:
+def _model_reads(lower: str, ask_words: list[str], word_set: frozenset[str]) -> tuple[str, AbstractSet[str]] | None:
+    """What the critical model reads of an ask (:func:`.critical_model.window`), or None when it leaves
+    the ask to the rules: an empty ask, and a word problem's story."""
+    if not ask_words:
+        return None
+    read = window(lower, ask_words, word_set)
+    return None if is_word_problem(read[0]) else read
+
+
+def critical_features_of(messages: Sequence[Any] | str | None) -> set[str] | None:
     """The critical model's features of a request's newest user ask, by name (what
-    ``bench/train_critical.py`` trains on)."""
+    ``bench/train_critical.py`` trains on), or None when the model leaves the ask to the rules."""
     ask, previous, _ = split_conversation(messages)
     lower = ask.lower()
     ask_words = words(lower)
     word_set = frozenset(ask_words)
+    read = _model_reads(lower, ask_words, word_set)
+    if read is None:
+        return None
     findings = rule_findings(ask, lower, word_set, previous, len(ask_words))
-    return model_features(ask, lower, ask_words, word_set, findings).names()
+    return model_features(ask, *read, findings).names()
 
 
 def features_of(messages: Sequence[Any] | str | None) -> dict[str, float]:

@@ -39,12 +39,13 @@ _WORD_START = 5
 _UNSPACED = re.compile("[\u0e00-\u0eff\u2e80-\U0010ffff]")
 
 
-def window(lower: str, ask_words: Sequence[str]) -> tuple[Sequence[str], str]:
-    """What the model reads of an ask: all of it, or a long one's first and last words (and their text)."""
+def window(lower: str, ask_words: Sequence[str], word_set: AbstractSet[str]) -> tuple[str, AbstractSet[str]]:
+    """What the model reads of an ask, as its text and the set of its words: all of it, or a long
+    one's first and last words (``word_set`` is the set of ``ask_words``)."""
     if len(ask_words) <= _HEAD + _TAIL:
-        return ask_words, lower
+        return lower, word_set
     tokens = [*ask_words[:_HEAD], *ask_words[-_TAIL:]]
-    return tokens, " ".join(tokens)
+    return " ".join(tokens), frozenset(tokens)
 
 
 class AskFeatures(NamedTuple):
@@ -61,13 +62,9 @@ class AskFeatures(NamedTuple):
                 | set(self.other))
 
 
-def model_features(raw: str, lower: str, ask_words: Sequence[str], word_set: AbstractSet[str],
-                   rule_kinds: Iterable[str]) -> AskFeatures:
-    """The model's features of one ask: ``lower`` is ``raw.lower()``, ``ask_words`` its words (as
-    :func:`.text.words` splits them) and ``word_set`` their set, ``rule_kinds`` what the rules found."""
-    tokens, text = window(lower, ask_words)
-    if tokens is not ask_words:
-        word_set = frozenset(tokens)
+def model_features(raw: str, text: str, word_set: AbstractSet[str], rule_kinds: Iterable[str]) -> AskFeatures:
+    """The model's features of one ask: ``text`` and ``word_set`` are what :func:`window` reads of it,
+    ``raw`` the ask itself, ``rule_kinds`` what the word rules found."""
     starts = {w[:_WORD_START] for w in word_set if len(w) > _WORD_START}
     pairs: set[str] = set()
     if not text.isascii() and _UNSPACED.search(text):

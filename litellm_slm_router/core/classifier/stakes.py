@@ -129,8 +129,6 @@ _URGENT = frozenset({"now", "asap", "immediately"})
 _CURRENCIES = "$€£¥"
 _SHORT = 7
 _QUANTITY_QUESTION = re.compile("|".join(map(re.escape, risk_words.QUANTITY_QUESTIONS)))
-# Every word that names production holds one of these (is_prod's words, prefixes and infixes).
-_MAY_NAME_PROD = re.compile("prod|live|prd")
 
 
 def is_word_problem(text: str) -> bool:
@@ -140,7 +138,7 @@ def is_word_problem(text: str) -> bool:
 
 def _families(tokens: set[str], text: str) -> set[str]:
     found = {name for name, vocabulary in _FAMILIES.items() if not tokens.isdisjoint(vocabulary)}
-    if _MAY_NAME_PROD.search(text) and any(is_prod(t) or t.startswith("prod.") for t in tokens):
+    if any(is_prod(t) or t.startswith("prod.") for t in tokens):
         found.add("production")
     if (tokens & _QUANTIFIERS and tokens & _AUDIENCE) or tokens & _EVERYONE:
         found.add("bulk_audience")
