@@ -40,10 +40,10 @@ def main() -> int:
                           prompt_tokens=tokens)
 
         ask_words = words(lower)
-        read = window(lower, ask_words, frozenset(ask_words))
 
-        def own(text: str = text, read: tuple = read) -> float:
-            return model.probability(model_features(text, *read, ()))
+        def own(text: str = text, lower: str = lower, ask_words: list = ask_words,
+                word_set: frozenset = frozenset(ask_words)) -> float:  # what assess has already
+            return model.probability(model_features(text, *window(lower, ask_words, word_set), ()))
 
         m = compare(n, lambda mode: lambda: ours(mode), own, lambda text=text: theirs.classify(text))
         print(row(count, m))
