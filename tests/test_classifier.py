@@ -1,6 +1,7 @@
 """The classifier on our own labelled prompts, ask-vs-do pairs, and conversation handling."""
 
 import json
+import math
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from litellm_slm_router import TaskComplexity, TaskComplexityClassifier
 DATA = Path(__file__).parent / "data" / "labelled_prompts.jsonl"
 ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
 # Known false criticals of the learned critical model (core/classifier/critical_model.py): it flags
-# about one in eight of an unseen author's near misses (precision 0.877 on critical_independent_5).
+# about one in ten of an unseen author's near misses (precision 0.877 / 0.913 / 0.919 on sets 5 / 6 / 7).
 MODEL_FALSE_CRITICAL = pytest.mark.xfail(
     strict=True, reason="a false critical of the learned critical model (BENCHMARKS.md, section 1)")
 CLASSIFIER = TaskComplexityClassifier()
@@ -176,8 +177,8 @@ def test_score_grows_with_need_and_signals_explain():
     assert any(s.startswith("hard:") for s in hard.signals)
 
 
-@MODEL_FALSE_CRITICAL
 def test_a_story_is_not_critical():
+    # A false critical of the fourth round's model (a strict xfail until then); not of the fifth's.
     story = ("The harbour town woke slowly: fishermen hauled nets, bakers opened their shutters, and the ferry "
              "sounded twice before leaving for the islands. ")
     assert CLASSIFIER.assess(story).complexity is not TaskComplexity.CRITICAL
@@ -268,3 +269,25 @@ def test_phrases_match_whole_words_only_where_it_matters():
     assert _step_phrases("List the edge cases.") == 1
     # Risky phrases work with any casing and punctuation around them.
     assert CLASSIFIER.assess("OK. Now DROP TABLE orders; on prod.").complexity is TaskComplexity.CRITICAL
+
+
+def test_the_surface_counts_are_read_only_for_weights_that_use_them():
+    """The surface counts (characters, sentences, currency signs, ...) weigh 0 in the hand-set weights,
+    so the classifier skips them; the score is still exactly the weighted sum over every feature, and a
+    weight file that gives one a weight gets it read."""
+    from litellm_slm_router.core.classifier import DEFAULT_WEIGHTS, features_of, logit
+    from litellm_slm_router.core.classifier.score import SURFACE
+
+    assert SURFACE and not any(DEFAULT_WEIGHTS.get(name) for name in SURFACE)
+    labelled = (Path(__file__).parent / "data" / "labelled_prompts.jsonl").read_text(encoding="utf-8").splitlines()
+    prompts = [json.loads(line)["messages"] for line in labelled if line.strip()] + [
+        "A ticket costs $4.50 and a pass €12. We sold 30% more. How much did we make?\nShow the steps."]
+    plain = TaskComplexityClassifier()
+    for prompt in prompts:
+        a = plain.assess(prompt)
+        if a.complexity is not TaskComplexity.CRITICAL and not any(s.startswith("context:") for s in a.signals):
+            assert a.score == round(1.0 / (1.0 + math.exp(-logit(features_of(prompt), DEFAULT_WEIGHTS))), 6)
+    money = TaskComplexityClassifier(weights={**DEFAULT_WEIGHTS, "money": 1.0})
+    prompt = prompts[-1]
+    assert features_of(prompt)["money"] == 2.0
+    assert money.assess(prompt).score > plain.assess(prompt).score

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from litellm_slm_router.core.classifier import critical_weights
 from litellm_slm_router.core.classifier.critical import CONFIRMATIONS, critical_actions
 from litellm_slm_router.core.classifier.critical_model import CriticalModel, model_features, window
-from litellm_slm_router.core.classifier.score import DEFAULT_WEIGHTS, FEATURES, features, logit
+from litellm_slm_router.core.classifier.score import DEFAULT_WEIGHTS, FEATURES, features, logit, uses_surface
 from litellm_slm_router.core.classifier.stakes import is_word_problem, stakes_action
 from litellm_slm_router.core.classifier.text import ask_text, split_conversation, words
 from litellm_slm_router.core.levels import TaskComplexity
@@ -77,6 +77,7 @@ class TaskComplexityClassifier:
         self.thresholds = thresholds or ClassifierThresholds()
         self.weights: Mapping[str, float] = DEFAULT_WEIGHTS if weights is None else check_weights(weights)
         self.critical_model = _CRITICAL_MODEL
+        self._surface = uses_surface(self.weights)  # the hand-set weights give the surface counts none
         if self.thresholds.moderate >= self.thresholds.complex:
             raise ValueError(
                 "classifier thresholds: 'moderate' must be below 'complex' "
@@ -91,12 +92,12 @@ class TaskComplexityClassifier:
         word_set = frozenset(ask_words)
         signals: list[str] = []
         needs: list[str] = []
-        z = logit(features(ask, lower, ask_words, word_set, signals, needs), self.weights)
+        z = logit(features(ask, lower, ask_words, word_set, signals, needs, self._surface), self.weights)
         if previous:
             previous_lower = previous.lower()
             previous_words = words(previous_lower)
-            previous_z = logit(features(previous, previous_lower, previous_words, frozenset(previous_words)),
-                               self.weights)
+            previous_z = logit(features(previous, previous_lower, previous_words, frozenset(previous_words),
+                                        surface=self._surface), self.weights)
             if previous_z > z:
                 z += 0.4 * (previous_z - z)
                 signals.append(f"context:earlier_turns={earlier_turns}")

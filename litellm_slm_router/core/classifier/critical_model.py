@@ -29,6 +29,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from itertools import repeat
 from typing import NamedTuple
 
 __all__ = ["AskFeatures", "CriticalModel", "model_features", "window"]
@@ -83,7 +84,7 @@ def model_features(raw: str, text: str, word_set: AbstractSet[str], rule_kinds: 
 class CriticalModel:
     """Weights by feature name (as :meth:`AskFeatures.names` spells them) and a bias; ``probability`` is
     a logistic function of the weights of an ask's features. The weights are kept in one table per
-    kind of feature, so an ask's words are looked up by set intersection, not one name at a time."""
+    kind of feature, so an ask's words are looked up as they are, without building each one's name."""
 
     def __init__(self, weights: Mapping[str, float], bias: float) -> None:
         self.weights = weights
@@ -99,7 +100,7 @@ class CriticalModel:
         for table, found in ((self._words, features.words), (self._starts, features.starts),
                              (self._pairs, features.pairs), (self._other, features.other)):
             if found:
-                z += sum(table[f] for f in table.keys() & found)
+                z += sum(map(table.get, found, repeat(0.0)))  # one lookup per feature; unknown ones weigh 0
         return z
 
     def probability(self, features: AskFeatures) -> float:

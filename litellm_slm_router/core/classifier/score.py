@@ -19,7 +19,8 @@ from litellm_slm_router.core.classifier.text import PhraseIndex, opening, senten
 
 _STRIP = ",;()[]{}\"'"
 
-__all__ = ["DEFAULT_WEIGHTS", "FEATURES", "FENCE", "MATERIAL", "NUMBER", "features", "logit", "need_logit"]
+__all__ = ["DEFAULT_WEIGHTS", "FEATURES", "FENCE", "MATERIAL", "NUMBER", "SURFACE", "features", "logit", "need_logit",
+           "uses_surface"]
 
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 FENCE = re.compile(r"```.*?(?:```|$)", re.S)  # a fenced code block (to the end if it is not closed)
@@ -63,6 +64,7 @@ FEATURES: tuple[str, ...] = (
     "money",        # currency signs
     "percent",      # percent signs
 )
+SURFACE: frozenset[str] = frozenset(FEATURES[FEATURES.index("log_chars"):])
 
 # Hand-set weights. Length carries the ranking on its own: 0.6 per unit of log word count, i.e. a
 # prompt twice as long gains 0.42; the cues add on top of it (or take from it), never replace it. A
@@ -100,9 +102,17 @@ def need_logit(raw: str, lower: str, words: list[str], word_set: frozenset[str],
     return logit(features(raw, lower, words, word_set, signals, needs), weights)
 
 
+def uses_surface(weights: Mapping[str, float]) -> bool:
+    """Whether a weight set gives any :data:`SURFACE` feature a weight (the hand-set weights do not)."""
+    return any(weights.get(name) for name in SURFACE)
+
+
 def features(raw: str, lower: str, words: list[str], word_set: frozenset[str],
-             signals: list[str] | None = None, needs: list[str] | None = None) -> dict[str, float]:
-    """The named features of an ask (:data:`FEATURES`); what fires is added to ``signals`` and ``needs``."""
+             signals: list[str] | None = None, needs: list[str] | None = None,
+             surface: bool = True) -> dict[str, float]:
+    """The named features of an ask (:data:`FEATURES`); what fires is added to ``signals`` and ``needs``.
+    With ``surface`` false, the surface counts (:data:`SURFACE`) are left out: they cost a pass over
+    the text each and weigh nothing unless a fitted weight file uses them."""
     if signals is None:
         signals = []
     if needs is None:
@@ -120,9 +130,10 @@ def features(raw: str, lower: str, words: list[str], word_set: frozenset[str],
             if any(d in raw for d in score_words.CJK_DELIVERABLE):
                 f["deliverable"] = 1.0
     f["log_words"] = math.log1p(n_words)
-    f["log_chars"] = math.log1p(len(raw))
-    f["sentences"] = math.log1p(raw.count(". ") + raw.count("? ") + raw.count("! ") + raw.count("\n")
-                                + (raw.rstrip()[-1:] in (".", "?", "!")))
+    if surface:
+        f["log_chars"] = math.log1p(len(raw))
+        f["sentences"] = math.log1p(raw.count(". ") + raw.count("? ") + raw.count("! ") + raw.count("\n")
+                                    + (raw.rstrip()[-1:] in (".", "?", "!")))
     if n_words >= 60:
         signals.append(f"length:{n_words}w")
 
@@ -160,18 +171,19 @@ def features(raw: str, lower: str, words: list[str], word_set: frozenset[str],
     # Math: every quantity and every operation cue is roughly one more step to get right.
     found = NUMBER.findall(prose) if any(digit in prose for digit in "0123456789") else []
     numbers = len(found)
-    if found:
-        f["numbers"] = math.log1p(numbers)
-        f["big_number"] = math.log10(1.0 + max(float(n.replace(",", "")) if n.count(".") <= 1 else 0.0
-                                               for n in found))
-        f["decimals"] = float(sum("." in n for n in found))
     questions = prose.count("?")
-    f["questions"] = float(questions)
-    if "%" in prose:
-        f["percent"] = float(prose.count("%"))
-    money = sum(prose.count(c) for c in "$€£¥")
-    if money:
-        f["money"] = float(money)
+    if surface:
+        if found:
+            f["numbers"] = math.log1p(numbers)
+            f["big_number"] = math.log10(1.0 + max(float(n.replace(",", "")) if n.count(".") <= 1 else 0.0
+                                                   for n in found))
+            f["decimals"] = float(sum("." in n for n in found))
+        f["questions"] = float(questions)
+        if "%" in prose:
+            f["percent"] = float(prose.count("%"))
+        money = sum(prose.count(c) for c in "$€£¥")
+        if money:
+            f["money"] = float(money)
     quantities = numbers + len(prose_set & score_words.NUMBER_WORDS)
     if "-" in prose:  # "three-fourths", "one-eighth", "twenty-five"
         quantities += sum(1 for t in prose_set if "-" in t and score_words.NUMBER_WORDS.intersection(t.split("-")))

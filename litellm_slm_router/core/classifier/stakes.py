@@ -128,12 +128,11 @@ _NEW_STEP = frozenset({"then", "also", "afterwards", "next", "finally"})
 _URGENT = frozenset({"now", "asap", "immediately"})
 _CURRENCIES = "$€£¥"
 _SHORT = 7
-_QUANTITY_QUESTION = re.compile("|".join(map(re.escape, risk_words.QUANTITY_QUESTIONS)))
 
 
 def is_word_problem(text: str) -> bool:
     """A story with quantities and a question about them ("... pays $4 an item. How much ...?")."""
-    return ("?" in text and len(NUMBER.findall(text)) >= 2) or bool(_QUANTITY_QUESTION.search(text))
+    return ("?" in text and len(NUMBER.findall(text)) >= 2) or any(q in text for q in risk_words.QUANTITY_QUESTIONS)
 
 
 def _families(tokens: set[str], text: str) -> set[str]:
