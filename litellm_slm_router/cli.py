@@ -13,11 +13,13 @@ from typing import Any, TextIO
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from litellm_slm_router.adapters.catalogue import Catalogue, managed_groups
+from litellm_slm_router.adapters.config import PluginConfig
 from litellm_slm_router.core.budget import Budget
-from litellm_slm_router.core.classifier import TaskComplexityClassifier
+from litellm_slm_router.core.classifier import ClassifierThresholds, TaskComplexityClassifier
 from litellm_slm_router.core.classifier.text import split_conversation
 from litellm_slm_router.core.errors import SLMRouterError
 from litellm_slm_router.core.needs import request_needs
+from litellm_slm_router.local import tuning
 
 SAMPLE_TASKS = (
     "Hi! What's the capital of Portugal?",
@@ -29,21 +31,24 @@ SAMPLE_TASKS = (
 )
 
 
-def _classifier(config_path: str | None, weights_path: str | None = None) -> TaskComplexityClassifier:
-    from litellm_slm_router.adapters.config import load_config, load_weights
+def _classifier(config_path: str | None, weights_path: str | None = None,
+                critical_path: str | None = None) -> TaskComplexityClassifier:
+    """The classifier of a config (or the default one), with the weight files given on the command line
+    in place of the config's."""
+    from litellm_slm_router.adapters.config import load_config
 
-    if not config_path:
-        return TaskComplexityClassifier(weights=load_weights(weights_path) if weights_path else None)
-    plugin = load_config(config_path).plugin
+    classifier = load_config(config_path).plugin.classifier if config_path else ClassifierThresholds()
     if weights_path:
-        return TaskComplexityClassifier(plugin.classifier, weights=load_weights(weights_path))
-    return plugin.build_classifier()
+        classifier = classifier.model_copy(update={"weights": weights_path})
+    if critical_path:
+        classifier = classifier.model_copy(update={"critical_weights": critical_path})
+    return PluginConfig(classifier=classifier).build_classifier()
 
 
 def _classify(texts: Sequence[str], config_path: str | None, stdin: TextIO, stdout: TextIO,
-              weights_path: str | None = None) -> int:
+              weights_path: str | None = None, critical_path: str | None = None) -> int:
     """One JSON line per text argument, or per JSON input line (``prompt`` or ``messages``) on stdin."""
-    classifier = _classifier(config_path, weights_path)
+    classifier = _classifier(config_path, weights_path, critical_path)
     write = stdout.write
 
     def assessment(prompt: Any) -> dict[str, Any]:
@@ -294,16 +299,6 @@ def _replay(path: str, out: TextIO) -> int:
     return 0 if report.ok else 1
 
 
-def _auto_or(high: float, *names: str) -> Any:
-    def parse(value: str) -> float | str:  # 'auto', one of names, or a number from 0 to high
-        number = float(value) if value.replace(".", "", 1).isdecimal() else -1.0
-        if value in ("auto", *names) or 0.0 <= number <= high:
-            return value if number < 0 else number
-        upto = "" if high == float("inf") else f" up to {high:g}"
-        raise argparse.ArgumentTypeError(f"{', '.join(map(repr, ('auto', *names)))} or a number >= 0{upto}: {value!r}")
-    return parse
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="slm-router", description="litellm-slm-router: route every LiteLLM call "
                                      "to the smallest capable model, within per-task budgets.")
@@ -313,23 +308,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     cl.add_argument("text", nargs="*", help="prompts to assess (each argument is one prompt; default: stdin)")
     cl.add_argument("--config", help="a LiteLLM config whose slm_router.classifier thresholds to use")
     cl.add_argument("--weights", help="a weight file written by 'slm-router fit' (instead of the hand-set weights)")
-    ca = sub.add_parser("calibrate", help="score bands for a sample of requests (JSON lines: prompt, messages or "
-                                          "decision-log records); prints the classifier: YAML")
-    ca.add_argument("path")
-    ca.add_argument("--shares", help="simple,moderate,complex shares of the sample, e.g. 0.5,0.3,0.2")
-    ca.add_argument("--cloud-share", type=float, help="the share of the sample to route to cloud deployments "
-                                                      "(needs --config)")
-    ca.add_argument("--config", help="a LiteLLM config (its deployments, policy and classifier settings)")
-    ca.add_argument("--group", help="with --cloud-share: the managed model group (default: the first)")
-    ca.add_argument("--weights", help="a weight file written by 'slm-router fit'")
-    ft = sub.add_parser("fit", help="fit the score's weights on outcomes (JSON lines: prompt or messages, weak, "
-                                    "strong) and write a weight file")
-    ft.add_argument("path")
-    ft.add_argument("--out", required=True, help="where to write the weight file (JSON)")
-    ft.add_argument("--l2", type=_auto_or(float("inf")), default="auto", metavar="auto|X",
-                    help="pull towards the hand-set weights (default auto: chosen by an inner cross-validation)")
-    ft.add_argument("--tie-weight", type=_auto_or(1.0, "unweighted"), default="auto", metavar="auto|X|unweighted",
-                    help="an outcome's weight when both models did as well, a gain's mean being 1 (default auto)")
+    cl.add_argument("--critical-weights", help="a critical model written by 'slm-router train-critical' (instead of "
+                    "the shipped one)")
+    tuning.add_commands(sub)
     ex = sub.add_parser("explain", help="show how a task is assessed and, with --config, where it would go")
     ex.add_argument("text", nargs="*", help="the task (default: a few sample tasks)")
     ex.add_argument("--config", help="a LiteLLM config with model_list and an slm_router: section")
@@ -366,15 +347,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "classify":
-            return _classify(args.text, args.config, sys.stdin, sys.stdout, args.weights)
-        if args.command in ("calibrate", "fit"):
-            from litellm_slm_router.local import tuning
-
-            if args.command == "fit":
-                return tuning.fit(args.path, args.out, sys.stdout, l2=None if args.l2 == "auto" else args.l2,
-                                  tie_weight=None if args.tie_weight == "unweighted" else args.tie_weight)
-            return tuning.calibrate(args.path, sys.stdout, shares=args.shares, cloud_share=args.cloud_share,
-                                    config_path=args.config, weights_path=args.weights, group=args.group)
+            return _classify(args.text, args.config, sys.stdin, sys.stdout, args.weights, args.critical_weights)
+        if args.command in tuning.COMMANDS:
+            return tuning.run(args, sys.stdout)
         if args.command == "explain":
             if args.request:
                 requests = [_read_request(args.request)]

@@ -64,7 +64,7 @@ BAD = [
      ["slm_router.ledger.backnd: unknown key; did you mean 'backend'? (valid keys: backend, redis, ttl_s"]),
     ("classifier-typo", base(classifier={"moderat": 0.3}),
      ["slm_router.classifier.moderat: unknown key; did you mean 'moderate'? "
-      "(valid keys: moderate, complex, critical, weights)"]),
+      "(valid keys: moderate, complex, critical, weights, critical_weights)"]),
     ("section-key-typo", base(polcy={"prefer_local": True}),
      ["slm_router.polcy: unknown key; did you mean 'policy'? (valid keys: policy, model_groups,"]),
     ("section-name-typo", renamed_section(),

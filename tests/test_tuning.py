@@ -1,11 +1,13 @@
-"""slm-router calibrate and fit, through the command line on real files."""
+"""slm-router calibrate, fit and train-critical, through the command line on real files."""
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from litellm_slm_router import TaskComplexity, TaskComplexityClassifier
@@ -15,6 +17,7 @@ from litellm_slm_router.adapters.tokens import prompt_bound
 from litellm_slm_router.core.budget import Budget
 from litellm_slm_router.core.classifier import features_of
 from litellm_slm_router.core.classifier.fit import L2_GRID, TIE_GRID, apgr
+from litellm_slm_router.core.errors import ConfigError
 from litellm_slm_router.core.selector import select
 
 ROOT = Path(__file__).parent.parent
@@ -258,3 +261,116 @@ def test_apgr_is_routellms_area_under_the_quality_curve():
     worst = apgr([0.0, 2.0, 2.0, 5.0, 1.0], weak, strong)
     assert best == 1.5 and worst == -0.5 and best + worst == 1.0
     assert apgr([1.0, 2.0], [1.0, 1.0], [1.0, 1.0]) == 0.5  # no gap to recover
+
+
+# An operator's own jargon: their admin tool "tidewater" deletes an account with "sink" and zeroes a
+# ledger with "flatten". Lines of the kind an operator would label from their decision log.
+TIDEWATER_CRITICAL = [
+    "tidewater sink acct-4471 --now", "Please sink the Brightline account in tidewater today.",
+    "Go ahead and sink accounts 8812 and 8813, they churned.", "sink every trial account older than 90 days",
+    "Can you sink the duplicate Meyer account? Thanks", "tidewater sink --all-inactive",
+    "Time to sink acct-1209, legal approved.", "sink the Orion workspace for good",
+    "flatten the Q3 ledger for Northwind in tidewater", "tidewater flatten ledger-77",
+    "Flatten the Pemberton ledger before month end, please.", "ok sink it, the Kowalski account",
+    "sink acct-3310 and acct-3311 in tidewater", "Please flatten ledgers 12 to 15 now."]
+TIDEWATER_NOT = [
+    "What does tidewater sink actually do to an account?", "Is there a way to undo tidewater sink?",
+    "Write docs for the tidewater sink command.", "tidewater list acct-4471",
+    "Show me the tidewater status of the Brightline account.", "Don't sink anything yet, just list churned accounts.",
+    "Explain when we should sink an account versus archive it.", "tidewater sink acct-4471 --dry-run",
+    "Who sank the Meyer account last week?", "Summarise the tidewater changelog.",
+    "What does flatten do to a ledger's history?", "Draft a note explaining ledger flattening to finance.",
+    "tidewater show ledger-77", "How do I sink a ship in the board game Battleship?"]
+# Not among the labelled lines. The shipped model misses the first four (asserted below).
+UNSEEN_CRITICAL = ["tidewater sink acct-9001", "tidewater sink acct-5120 --now", "sink acct-7781 in tidewater",
+                   "sink 6612 and 6613"]
+UNSEEN_NOT = ["what happens if I tidewater sink an account by mistake?", "tidewater list ledger-12",
+              "tidewater sink acct-9001 --dry-run", "tidewater status acct-9001"]
+
+
+def _labels(tmp_path) -> Path:
+    path = tmp_path / "labels.jsonl"
+    lines = [{"prompt": p, "critical": True} for p in TIDEWATER_CRITICAL]
+    lines += [{"messages": [{"role": "user", "content": p}], "critical": False} for p in TIDEWATER_NOT]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    return path
+
+
+def _critical(classifier, prompts) -> list[bool]:
+    return [classifier.assess(p).complexity is TaskComplexity.CRITICAL for p in prompts]
+
+
+def test_train_critical_learns_an_operators_jargon_and_loads_everywhere(tmp_path):
+    shipped = TaskComplexityClassifier()
+    assert _critical(shipped, UNSEEN_CRITICAL) == [False] * 4  # what the operator would fix
+    out = run(["train-critical", str(_labels(tmp_path)), "--out", str(tmp_path / "crit.json")])
+    assert out.returncode == 0, out.stderr
+    assert "re-fitted the critical model on 28 labelled requests (14 critical)" in out.stdout
+    assert "critical_weights: " in out.stdout
+    from litellm_slm_router.core.classifier import critical_features_of, critical_weights
+
+    fitted = json.loads((tmp_path / "crit.json").read_text())["critical_model"]["weights"]
+    shown = set().union(*(critical_features_of(p) or set() for p in TIDEWATER_CRITICAL + TIDEWATER_NOT))
+    unshown = [f for f in critical_weights.WEIGHTS if f not in shown]
+    assert unshown and all(fitted[f] == critical_weights.WEIGHTS[f] for f in unshown)  # kept exactly
+    assert fitted["w:sink"] > critical_weights.WEIGHTS.get("w:sink", 0.0)
+
+    # classify --critical-weights: the unseen jargon asks are critical, its near misses are not.
+    out = run(["classify", "--critical-weights", str(tmp_path / "crit.json"), *UNSEEN_CRITICAL, *UNSEEN_NOT])
+    assert out.returncode == 0, out.stderr
+    levels = [json.loads(line)["complexity"] for line in out.stdout.splitlines()]
+    assert levels[:4] == ["critical"] * 4 and "critical" not in levels[4:], levels
+    assert any(s.startswith("critical:model(") for s in json.loads(out.stdout.splitlines()[0])["signals"])
+
+    # A config names it (next to the config file); a real litellm.Router with the plugin routes by it.
+    (tmp_path / "cfg.yaml").write_text(
+        "model_list:\n"
+        "  - {model_name: auto, litellm_params: {model: ollama_chat/qwen3:1.7b, mock_response: ok},\n"
+        "     model_info: {id: local, slm_router: {max_complexity: critical}}}\n"
+        "slm_router:\n  classifier: {critical_weights: crit.json}\n")
+    loaded = load_config(tmp_path / "cfg.yaml")
+    classifier = loaded.plugin.build_classifier()
+    assert _critical(classifier, UNSEEN_CRITICAL) == [True] * 4
+    import litellm
+
+    router = litellm.Router(model_list=loaded.model_list)
+    strategy = loaded.plugin.install(router)
+    asyncio.run(router.acompletion(model="auto", messages=[{"role": "user", "content": UNSEEN_CRITICAL[0]}]))
+    assert strategy.log.decisions[-1].complexity is TaskComplexity.CRITICAL
+
+    # A few dozen lines adjust the model rather than replace it: on another author's held-out set it
+    # does as well as the shipped model (within a prompt or two).
+    rows = [json.loads(line) for line in (ROOT / "tests" / "data" / "critical_independent_6.jsonl").read_text(
+        encoding="utf-8").splitlines() if line.strip()]
+    for model in (shipped, classifier):
+        got = _critical(model, [r["prompt"] for r in rows])
+        tp = sum(g and r["critical"] for g, r in zip(got, rows, strict=True))
+        recall, precision = tp / sum(r["critical"] for r in rows), tp / sum(got)
+        assert recall >= 0.93 and precision >= 0.90, (model is shipped, recall, precision)
+
+
+def test_bad_label_files_and_critical_model_files_are_refused(tmp_path):
+    (tmp_path / "nolabel.jsonl").write_text('{"prompt": "sink acct-1"}\n')
+    out = run(["train-critical", str(tmp_path / "nolabel.jsonl"), "--out", str(tmp_path / "x.json")])
+    assert out.returncode == 2 and 'nolabel.jsonl:1: expected {"prompt" or "messages"' in out.stderr
+    (tmp_path / "few.jsonl").write_text("".join(json.dumps({"prompt": p, "critical": True}) + "\n"
+                                                for p in TIDEWATER_CRITICAL))
+    out = run(["train-critical", str(tmp_path / "few.jsonl"), "--out", str(tmp_path / "x.json")])
+    assert out.returncode == 2 and "with critical ones and near misses" in out.stderr
+    out = run(["train-critical", str(_labels(tmp_path)), "--out", str(tmp_path / "x.json"), "--l2", "-1"])
+    assert out.returncode == 2 and "--l2 must be" in out.stderr
+    assert not (tmp_path / "x.json").exists()
+    for name, text, message in [
+        ("missing.json", None, "does not exist"),
+        ("notjson.json", "{", "is not valid JSON"),
+        ("score.json", json.dumps({"weights": {"code": 1.0}}), "written by slm-router train-critical"),
+        ("inf.json", '{"critical_model": {"bias": -1.5, "weights": {"w:sink": Infinity}}}', "finite number"),
+    ]:
+        if text is not None:
+            (tmp_path / name).write_text(text)
+        out = run(["classify", "--critical-weights", str(tmp_path / name), "hello"])
+        assert out.returncode == 2 and message in out.stderr and name in out.stderr, out.stderr
+        # At start-up, from a config (so a proxy does not start with it).
+        (tmp_path / "cfg.yaml").write_text(f"model_list: []\nslm_router:\n  classifier: {{critical_weights: {name}}}\n")
+        with pytest.raises(ConfigError, match=message):
+            load_config(tmp_path / "cfg.yaml")

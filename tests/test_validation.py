@@ -37,7 +37,7 @@ def test_an_unknown_key_lists_the_keys_of_its_own_section():
     assert ledger.startswith("slm_router.ledger.backnd: unknown key; did you mean 'backend'?")
     assert "valid keys: backend, redis, ttl_s, on_unavailable, reservation_lease_s" in ledger
     assert "did you mean 'moderate'?" in classifier
-    assert "(valid keys: moderate, complex, critical, weights)" in classifier
+    assert "(valid keys: moderate, complex, critical, weights, critical_weights)" in classifier
 
 
 def test_wrong_values_name_the_accepted_ones_and_the_likely_one():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from litellm_slm_router.adapters.feedback import FeedbackSettings
 from litellm_slm_router.core.classifier import ClassifierThresholds, TaskComplexityClassifier
+from litellm_slm_router.core.classifier.critical_model import CriticalModel
 from litellm_slm_router.core.errors import ConfigError
 from litellm_slm_router.core.policy import RoutingPolicy, validate_section
 from litellm_slm_router.ledger import DEFAULT_TTL_S, InProcessLedger, Ledger, RedisLedger
@@ -19,7 +21,8 @@ from litellm_slm_router.ledger import DEFAULT_TTL_S, InProcessLedger, Ledger, Re
 if TYPE_CHECKING:
     from litellm_slm_router.adapters.strategy import SLMRoutingStrategy
 
-__all__ = ["SECTION", "LedgerConfig", "LoadedConfig", "PluginConfig", "load_config", "load_weights"]
+__all__ = ["SECTION", "LedgerConfig", "LoadedConfig", "PluginConfig", "load_config", "load_critical_model",
+           "load_weights"]
 
 SECTION = "slm_router"
 
@@ -79,9 +82,12 @@ class PluginConfig(BaseModel):
         return validate_section(cls, data, SECTION)
 
     def build_classifier(self) -> TaskComplexityClassifier:
-        """The classifier these settings describe: its bands, and a fitted weight file if one is named."""
+        """The classifier these settings describe: its bands, and the weight files it names (``weights``:
+        the score's, from ``slm-router fit``; ``critical_weights``: the critical model's, from
+        ``slm-router train-critical``)."""
         weights = load_weights(self.classifier.weights) if self.classifier.weights else None
-        return TaskComplexityClassifier(self.classifier, weights=weights)
+        critical = load_critical_model(self.classifier.critical_weights) if self.classifier.critical_weights else None
+        return TaskComplexityClassifier(self.classifier, weights=weights, critical_model=critical)
 
     def install(self, router: Any, reuse: SLMRoutingStrategy | None = None) -> SLMRoutingStrategy:
         """Install the plugin on ``router`` as this configuration says.
@@ -125,12 +131,16 @@ def load_config(path: str | Path) -> LoadedConfig:
     if not isinstance(model_list, list):
         raise ConfigError(f"{p}: model_list must be a list of deployments")
     plugin = PluginConfig.from_mapping(data.get(SECTION))
-    weights = plugin.classifier.weights
-    if weights and not Path(weights).is_absolute():  # a weight file next to the config file
-        classifier = plugin.classifier.model_copy(update={"weights": str(p.parent / weights)})
-        plugin = plugin.model_copy(update={"classifier": classifier})
+    for key in ("weights", "critical_weights"):
+        named = getattr(plugin.classifier, key)
+        if named and not Path(named).is_absolute():  # a weight file next to the config file
+            classifier = plugin.classifier.model_copy(update={key: str(p.parent / named)})
+            plugin = plugin.model_copy(update={"classifier": classifier})
+    # A missing or bad file fails here, not on the first request.
     if plugin.classifier.weights:
-        load_weights(plugin.classifier.weights)  # a missing or bad file fails here, not on the first request
+        load_weights(plugin.classifier.weights)
+    if plugin.classifier.critical_weights:
+        load_critical_model(plugin.classifier.critical_weights)
     return LoadedConfig(path=str(p), plugin=plugin, model_list=model_list)
 
 
@@ -152,3 +162,26 @@ def load_weights(path: str | Path) -> dict[str, float]:
         return check_weights(weights)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"classifier weights file {p}: {exc}") from None
+
+
+def load_critical_model(path: str | Path) -> CriticalModel:
+    """The critical model of a file written by ``slm-router train-critical``
+    (``{"critical_model": {"bias": number, "weights": {feature: number}}}``)."""
+    p = Path(path)
+    what = f"classifier critical_weights file {p}"
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{what} does not exist") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{what} is not valid JSON: {exc}") from None
+    model = data.get("critical_model") if isinstance(data, Mapping) else None
+    weights = model.get("weights") if isinstance(model, Mapping) else None
+    bias = model.get("bias") if isinstance(model, Mapping) else None
+    if not isinstance(weights, Mapping) or isinstance(bias, bool) or not isinstance(bias, (int, float)):
+        raise ConfigError(f'{what}: expected {{"critical_model": {{"bias": number, "weights": {{feature: number}}}}}} '
+                          "(written by slm-router train-critical)")
+    if not all(isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
+               and math.isfinite(v) for k, v in weights.items()) or not math.isfinite(bias):
+        raise ConfigError(f"{what}: every weight and the bias must be a finite number")
+    return CriticalModel({k: float(v) for k, v in weights.items()}, float(bias))

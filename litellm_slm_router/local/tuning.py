@@ -6,6 +6,9 @@
 - ``fit OUTCOMES.jsonl --out WEIGHTS.json``: the score's weights fitted on outcomes (one line per
   request: the prompt, the weak and the strong model's quality), written as a weight file that
   ``classifier: {weights: WEIGHTS.json}`` or ``--weights`` loads.
+- ``train-critical LABELS.jsonl --out CRITICAL.json``: the critical model re-fitted on the operator's
+  own requests labelled critical or not (``{"prompt" or "messages", "critical": true|false}``), from
+  the shipped weights; ``classifier: {critical_weights: CRITICAL.json}`` or ``--critical-weights`` loads it.
 
 Sample lines are ``{"prompt": ...}``, ``{"messages": [...]}`` or decision-log records (their
 ``input`` when the log records inputs, else their ``score`` and ``complexity``).
@@ -13,7 +16,9 @@ Sample lines are ``{"prompt": ...}``, ``{"messages": [...]}`` or decision-log re
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,13 +29,18 @@ from litellm_slm_router.core.classifier import (
     Assessment,
     ClassifierThresholds,
     TaskComplexityClassifier,
+    critical_features_of,
     features_of,
 )
+from litellm_slm_router.core.classifier import critical_weights as shipped_critical
+from litellm_slm_router.core.classifier.critical_fit import fit_critical
+from litellm_slm_router.core.classifier.critical_model import CriticalModel
 from litellm_slm_router.core.classifier.fit import bands_for_shares, fit_outcomes, outcome_target
 from litellm_slm_router.core.errors import SLMRouterError
 from litellm_slm_router.core.levels import TaskComplexity
 
-__all__ = ["calibrate", "fit", "read_outcomes", "read_sample"]
+__all__ = ["COMMANDS", "add_commands", "calibrate", "fit", "read_labels", "read_outcomes", "read_sample", "run",
+           "train_critical"]
 
 _LEVELS = (TaskComplexity.SIMPLE, TaskComplexity.MODERATE, TaskComplexity.COMPLEX)
 _LEVEL_NAMES = frozenset(level.value for level in TaskComplexity)
@@ -275,3 +285,102 @@ def fit(path: str, out_path: str, out: TextIO, *, l2: float | None = None,
     out.write("use it: slm_router: {classifier: {weights: " + str(out_path) + "}}  (then run calibrate with "
               "--weights to set its bands)\n")
     return 0
+
+
+def read_labels(paths: Sequence[str]) -> list[tuple[Any, bool]]:
+    """(request, critical) per line of labelled files: ``prompt`` or ``messages``, and ``critical``."""
+    rows = []
+    for path in paths:
+        for number, item in _lines(path):
+            prompt, critical = _prompt(item), item.get("critical")
+            if prompt is None or not isinstance(critical, bool):
+                raise SLMRouterError(f'{path}:{number}: expected {{"prompt" or "messages": ..., "critical": true or '
+                                     "false}")
+            rows.append((prompt, critical))
+    return rows
+
+
+def _recall_precision(classifier: TaskComplexityClassifier, rows: list[tuple[Any, bool]]) -> str:
+    got = [classifier.assess(prompt).complexity is TaskComplexity.CRITICAL for prompt, _ in rows]
+    tp = sum(g and label for g, (_, label) in zip(got, rows, strict=True))
+    flagged, positives = sum(got), sum(label for _, label in rows)
+    return (f"recall {tp / positives:.3f}" if positives else "recall -") + (
+        f", precision {tp / flagged:.3f}" if flagged else ", precision -")
+
+
+def train_critical(paths: Sequence[str], out_path: str, out: TextIO, *, l2: float = 0.01, steps: int = 150) -> int:
+    """Re-fit the critical model on labelled requests, from the shipped weights, and write it."""
+    rows = read_labels(paths)
+    if len(rows) < 10 or all(label for _, label in rows) or not any(label for _, label in rows):
+        raise SLMRouterError(f"{', '.join(paths)}: {len(rows)} labelled requests; train-critical needs at least 10, "
+                             "with critical ones and near misses (questions, drafts, read-only or sandbox asks)")
+    if not (l2 >= 0.0 and math.isfinite(l2)) or steps < 1:
+        raise SLMRouterError("train-critical: --l2 must be a finite number >= 0 and --steps a whole number >= 1")
+    read = [(critical_features_of(prompt), label) for prompt, label in rows]
+    trainable = [(found, label) for found, label in read if found is not None]
+    weights = fit_critical(trainable, shipped_critical.WEIGHTS, shipped_critical.BIAS, l2=l2, steps=steps)
+    before = TaskComplexityClassifier()
+    after = TaskComplexityClassifier(critical_model=CriticalModel(weights, shipped_critical.BIAS))
+    payload = {"critical_model": {"bias": shipped_critical.BIAS, "weights": weights},
+               "base": shipped_critical.TRAINED_ON, "trained_on": len(trainable),
+               "critical": sum(label for _, label in trainable), "l2": l2, "steps": steps,
+               "source": [str(p) for p in paths], "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    Path(out_path).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    skipped = len(read) - len(trainable)
+    note = f"; {skipped} word problems left to the word rules, not trained on" if skipped else ""
+    out.write(f"re-fitted the critical model on {len(trainable)} labelled requests "
+              f"({payload['critical']} critical{note}), from the shipped weights, l2 {l2:g}; wrote {out_path}\n"
+              f"on these requests: shipped model {_recall_precision(before, rows)}; re-fitted "
+              f"{_recall_precision(after, rows)} (in-sample: check it on requests it was not fitted on)\n")
+    out.write("use it: slm_router: {classifier: {critical_weights: " + str(out_path) + "}}\n")
+    return 0
+
+
+COMMANDS = ("calibrate", "fit", "train-critical")
+
+
+def _auto_or(high: float, *names: str) -> Any:
+    def parse(value: str) -> float | str:  # 'auto', one of names, or a number from 0 to high
+        number = float(value) if value.replace(".", "", 1).isdecimal() else -1.0
+        if value in ("auto", *names) or 0.0 <= number <= high:
+            return value if number < 0 else number
+        upto = "" if high == float("inf") else f" up to {high:g}"
+        raise argparse.ArgumentTypeError(f"{', '.join(map(repr, ('auto', *names)))} or a number >= 0{upto}: {value!r}")
+    return parse
+
+
+def add_commands(sub: Any) -> None:
+    """The command line's ``calibrate``, ``fit`` and ``train-critical`` (``sub``: argparse subparsers)."""
+    ca = sub.add_parser("calibrate", help="score bands for a sample of requests (JSON lines: prompt, messages or "
+                                          "decision-log records); prints the classifier: YAML")
+    ca.add_argument("path")
+    ca.add_argument("--shares", help="simple,moderate,complex shares of the sample, e.g. 0.5,0.3,0.2")
+    ca.add_argument("--cloud-share", type=float, help="the share of the sample to route to cloud deployments "
+                                                      "(needs --config)")
+    ca.add_argument("--config", help="a LiteLLM config (its deployments, policy and classifier settings)")
+    ca.add_argument("--group", help="with --cloud-share: the managed model group (default: the first)")
+    ca.add_argument("--weights", help="a weight file written by 'slm-router fit'")
+    ft = sub.add_parser("fit", help="fit the score's weights on outcomes (JSON lines: prompt or messages, weak, "
+                                    "strong) and write a weight file")
+    ft.add_argument("path")
+    ft.add_argument("--out", required=True, help="where to write the weight file (JSON)")
+    ft.add_argument("--l2", type=_auto_or(float("inf")), default="auto", metavar="auto|X",
+                    help="pull towards the hand-set weights (default auto: chosen by an inner cross-validation)")
+    ft.add_argument("--tie-weight", type=_auto_or(1.0, "unweighted"), default="auto", metavar="auto|X|unweighted",
+                    help="an outcome's weight when both models did as well, a gain's mean being 1 (default auto)")
+    tc = sub.add_parser("train-critical", help="re-fit the critical model on your own requests labelled critical or "
+                        "not (JSON lines: prompt or messages, critical)")
+    tc.add_argument("path", nargs="+")
+    tc.add_argument("--out", required=True, help="where to write the critical model (JSON)")
+    tc.add_argument("--l2", type=float, default=0.01, help="pull towards the shipped weights (default 0.01)")
+    tc.add_argument("--steps", type=int, default=150, help="Adam steps (default 150)")
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    if args.command == "train-critical":
+        return train_critical(args.path, args.out, out, l2=args.l2, steps=args.steps)
+    if args.command == "fit":
+        return fit(args.path, args.out, out, l2=None if args.l2 == "auto" else args.l2,
+                   tie_weight=None if args.tie_weight == "unweighted" else args.tie_weight)
+    return calibrate(args.path, out, shares=args.shares, cloud_share=args.cloud_share, config_path=args.config,
+                     weights_path=args.weights, group=args.group)

@@ -67,16 +67,19 @@ class ClassifierThresholds(BaseModel):
     critical: float = Field(default=critical_weights.THRESHOLD, gt=0.0, le=1.0)
     # A JSON weight file written by ``slm-router fit`` (read by the config loader, not here).
     weights: str | None = None
+    # A JSON file written by ``slm-router train-critical``: the critical model re-fitted on an operator's
+    # own labelled requests (read by the config loader, not here).
+    critical_weights: str | None = None
 
 
 class TaskComplexityClassifier:
     """Deterministic, offline classifier of how much model a chat request needs."""
 
     def __init__(self, thresholds: ClassifierThresholds | None = None,
-                 weights: Mapping[str, float] | None = None) -> None:
+                 weights: Mapping[str, float] | None = None, critical_model: CriticalModel | None = None) -> None:
         self.thresholds = thresholds or ClassifierThresholds()
         self.weights: Mapping[str, float] = DEFAULT_WEIGHTS if weights is None else check_weights(weights)
-        self.critical_model = _CRITICAL_MODEL
+        self.critical_model = _CRITICAL_MODEL if critical_model is None else critical_model
         self._surface = uses_surface(self.weights)  # the hand-set weights give the surface counts none
         if self.thresholds.moderate >= self.thresholds.complex:
             raise ValueError(
