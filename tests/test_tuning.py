@@ -360,6 +360,8 @@ def test_bad_label_files_and_critical_model_files_are_refused(tmp_path):
     out = run(["train-critical", str(_labels(tmp_path)), "--out", str(tmp_path / "x.json"), "--l2", "-1"])
     assert out.returncode == 2 and "--l2 must be" in out.stderr
     assert not (tmp_path / "x.json").exists()
+    out = run(["train-critical", str(_labels(tmp_path)), "--out", str(tmp_path / "no" / "dir.json")])
+    assert out.returncode == 2 and "cannot write" in out.stderr and "choose another --out" in out.stderr
     for name, text, message in [
         ("missing.json", None, "does not exist"),
         ("notjson.json", "{", "is not valid JSON"),

@@ -65,6 +65,13 @@ def _lines(path: str) -> list[tuple[int, dict[str, Any]]]:
     return out
 
 
+def _write(path: str, payload: dict[str, Any]) -> None:
+    try:
+        Path(path).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise SLMRouterError(f"cannot write {path}: {exc.strerror or exc}; choose another --out") from None
+
+
 def _prompt(item: dict[str, Any]) -> Any:
     for key in ("messages", "prompt", "input"):
         value = item.get(key)
@@ -274,7 +281,7 @@ def fit(path: str, out_path: str, out: TextIO, *, l2: float | None = None,
                "chosen_by": "inner 5-fold cross-validation (APGR)" if fitted.inner_apgr else "given",
                "inner_cv_apgr": fitted.inner_apgr,
                "source": str(path), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    Path(out_path).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    _write(out_path, payload)
     top: Sequence[tuple[str, float]] = sorted(((k, v) for k, v in weights.items() if k != "bias"),
                                               key=lambda kv: -abs(kv[1]))[:8]
     note = f"; {skipped} strong-only lines skipped" if skipped else ""
@@ -325,7 +332,7 @@ def train_critical(paths: Sequence[str], out_path: str, out: TextIO, *, l2: floa
                "base": shipped_critical.TRAINED_ON, "trained_on": len(trainable),
                "critical": sum(label for _, label in trainable), "l2": l2, "steps": steps,
                "source": [str(p) for p in paths], "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    Path(out_path).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    _write(out_path, payload)
     skipped = len(read) - len(trainable)
     note = f"; {skipped} word problems left to the word rules, not trained on" if skipped else ""
     out.write(f"re-fitted the critical model on {len(trainable)} labelled requests "
