@@ -70,3 +70,19 @@ def test_gsm8k_ceiling_smoke(tmp_path):
     # Both scripts read the same prompts and outcomes: their shared routers score the same.
     assert abs(rows["prompt length"] - quality["prompt length"]["apgr"]) < 1e-9
     assert abs(rows["litellm-slm-router classifier"] - quality["litellm-slm-router"]["apgr"]) < 1e-9
+
+
+def test_decision_cost_vs_smoke(tmp_path):
+    # HEAD against the working tree: a worktree of the commit, both versions timed beside LiteLLM.
+    run(["bench/decision_cost_vs.py", "HEAD", "--rounds", "1", "--json", str(tmp_path / "vs.json")])
+    rows = json.loads((tmp_path / "vs.json").read_text())["rows"]
+    assert [r["words"] for r in rows] == [10, 100, 2000]
+    assert all(r["cost_ratio"] > 0 and r["earlier_litellm_us"] > r["earlier_us"] for r in rows)
+    worktrees = subprocess.run(["git", "worktree", "list"], cwd=ROOT, text=True, capture_output=True).stdout
+    assert "decision-cost-vs-" not in worktrees  # removed afterwards
+
+
+def test_critical_in_domain_smoke(tmp_path):
+    run(["bench/critical_in_domain.py", "--folds", "2", "--budgets", "20", "--json", str(tmp_path / "c.json")])
+    sets = json.loads((tmp_path / "c.json").read_text())["sets"]
+    assert len(sets) == 3 and all({"shipped", "refitted_20"} <= set(entry) for entry in sets.values())
