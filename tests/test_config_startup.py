@@ -129,6 +129,15 @@ BAD = [
     ("many-at-once", base(policy={"prefer_lokal": True, "fallback_model": "openai/gpt-4o"},
                           classifier={"moderate": 0.8, "complex": 0.3}, ledger={"backnd": "memory"}),
      ["4 configuration problems", "prefer_lokal", "fallback_model", "classifier.moderate", "ledger.backnd"]),
+    # Weight files: resolved next to the config file and read at start-up, not on the first request.
+    ("critical-weights-missing", base(classifier={"critical_weights": "no_such_model.json"}),
+     ["slm_router.classifier: classifier critical_weights file", "no_such_model.json does not exist"]),
+    ("score-weights-missing", base(classifier={"weights": "no_such_weights.json"}),
+     ["slm_router.classifier: classifier weights file", "no_such_weights.json does not exist"]),
+    ("critical-weights-not-a-model", base(classifier={"critical_weights": "not_a_model.json"}),
+     ["not_a_model.json: expected {\"critical_model\""]),
+    ("critical-weights-with-rules-alone", base(classifier={"critical": 1.0, "critical_weights": "own_critical.json"}),
+     ["slm_router.classifier.critical_weights: has no effect with classifier.critical: 1"]),
 ]
 
 
@@ -139,12 +148,18 @@ def good_configs(redis_port):
                       classifier={"moderate": 0.3, "complex": 0.7},
                       ledger={"backend": "redis", "redis": {"host": "127.0.0.1", "port": str(redis_port)},
                               "reservation_lease_s": 30})
-    return [("root-proxy-config", root), ("every-reference-form", every_form)]
+    own_model = base(classifier={"critical_weights": "own_critical.json"})  # relative: next to the config
+    return [("root-proxy-config", root), ("every-reference-form", every_form), ("own-critical-model", own_model)]
 
 
 @pytest.fixture(scope="module")
 def started(tmp_path_factory, redis_server):
     tmp = tmp_path_factory.mktemp("startups")
+    from litellm_slm_router.core.classifier import critical_weights
+
+    (tmp / "own_critical.json").write_text(json.dumps({"critical_model": {"bias": critical_weights.BIAS,
+                                                                          "weights": critical_weights.WEIGHTS}}))
+    (tmp / "not_a_model.json").write_text(json.dumps({"weights": {"code": 1.0}}))
     jobs, names = [], []
     for name, config, *_ in [*BAD, *good_configs(redis_server.port)]:
         path = tmp / f"{name}.yaml"
@@ -205,7 +220,7 @@ def test_the_litellm_command_refuses_with_a_short_message(started):
     assert "Traceback" not in err and len(err.splitlines()) < 40, err
 
 
-@pytest.mark.parametrize("name", ["root-proxy-config", "every-reference-form"])
+@pytest.mark.parametrize("name", ["root-proxy-config", "every-reference-form", "own-critical-model"])
 def test_good_configs_still_start_and_serve(started, name):
     result = started[name]
     assert result["served"] and result["status"] is None, result["stderr"][-3000:]

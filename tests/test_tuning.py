@@ -362,8 +362,18 @@ def test_bad_label_files_and_critical_model_files_are_refused(tmp_path):
     assert not (tmp_path / "x.json").exists()
     out = run(["train-critical", str(_labels(tmp_path)), "--out", str(tmp_path / "no" / "dir.json")])
     assert out.returncode == 2 and "cannot write" in out.stderr and "choose another --out" in out.stderr
+    # Lines the model does not read (no user text) do not count towards the ten, nor as critical ones.
+    lines = [{"messages": [], "critical": True}] * 6 + [{"prompt": p, "critical": False} for p in TIDEWATER_NOT]
+    (tmp_path / "empty.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    out = run(["train-critical", str(tmp_path / "empty.jsonl"), "--out", str(tmp_path / "x.json")])
+    assert out.returncode == 2 and "(0 critical)" in out.stderr and "Traceback" not in out.stderr, out.stderr
+    (tmp_path / "latin1.jsonl").write_bytes('{"prompt": "Löschen", "critical": true}\n'.encode("latin-1"))
+    out = run(["train-critical", str(tmp_path / "latin1.jsonl"), "--out", str(tmp_path / "x.json")])
+    assert out.returncode == 2 and "not UTF-8 text" in out.stderr, out.stderr
     for name, text, message in [
         ("missing.json", None, "does not exist"),
+        ("empty_model.json", '{"critical_model": {"bias": -1.5, "weights": {}}}', "no weights"),
+        ("unprefixed.json", '{"critical_model": {"bias": -1.5, "weights": {"sink": 2.0}}}', "unknown feature name"),
         ("notjson.json", "{", "is not valid JSON"),
         ("score.json", json.dumps({"weights": {"code": 1.0}}), "written by slm-router train-critical"),
         ("inf.json", '{"critical_model": {"bias": -1.5, "weights": {"w:sink": Infinity}}}', "finite number"),
@@ -372,7 +382,27 @@ def test_bad_label_files_and_critical_model_files_are_refused(tmp_path):
             (tmp_path / name).write_text(text)
         out = run(["classify", "--critical-weights", str(tmp_path / name), "hello"])
         assert out.returncode == 2 and message in out.stderr and name in out.stderr, out.stderr
-        # At start-up, from a config (so a proxy does not start with it).
+        # From a config, as the command line reads it (the proxy's start-up: tests/test_config_startup.py).
         (tmp_path / "cfg.yaml").write_text(f"model_list: []\nslm_router:\n  classifier: {{critical_weights: {name}}}\n")
         with pytest.raises(ConfigError, match=message):
             load_config(tmp_path / "cfg.yaml")
+
+
+def test_a_labels_file_with_a_byte_order_mark_trains_and_a_critical_file_is_not_a_score_file(tmp_path):
+    labels = _labels(tmp_path)
+    labels.write_bytes(b"\xef\xbb\xbf" + labels.read_bytes())
+    out = run(["train-critical", str(labels), "--out", str(tmp_path / "crit.json")])
+    assert out.returncode == 0, out.stderr
+    out = run(["classify", "--weights", str(tmp_path / "crit.json"), "hello"])
+    assert out.returncode == 2 and "name it under classifier.critical_weights" in out.stderr, out.stderr
+
+
+def test_a_critical_model_from_another_version_loads_with_a_warning(tmp_path, caplog):
+    from litellm_slm_router.adapters.config import load_critical_model
+
+    (tmp_path / "old.json").write_text(json.dumps({"critical_model": {"bias": -1.5, "weights": {"w:sink": 2.0}},
+                                                   "base": "0" * 64}))
+    with caplog.at_level("WARNING", logger="litellm_slm_router.config"):
+        model = load_critical_model(tmp_path / "old.json")
+    assert model.weights == {"w:sink": 2.0}
+    assert "another version's critical model" in caplog.text and "train-critical again" in caplog.text

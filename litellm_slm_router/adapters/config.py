@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,16 +14,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from litellm_slm_router.adapters.feedback import FeedbackSettings
 from litellm_slm_router.core.classifier import ClassifierThresholds, TaskComplexityClassifier
+from litellm_slm_router.core.classifier import critical_weights as shipped_critical
 from litellm_slm_router.core.classifier.critical_model import CriticalModel
 from litellm_slm_router.core.errors import ConfigError
 from litellm_slm_router.core.policy import RoutingPolicy, validate_section
 from litellm_slm_router.ledger import DEFAULT_TTL_S, InProcessLedger, Ledger, RedisLedger
 
+logger = logging.getLogger("litellm_slm_router.config")
+
 if TYPE_CHECKING:
     from litellm_slm_router.adapters.strategy import SLMRoutingStrategy
 
 __all__ = ["SECTION", "LedgerConfig", "LoadedConfig", "PluginConfig", "load_config", "load_critical_model",
-           "load_weights"]
+           "load_weights", "with_weight_files"]
 
 SECTION = "slm_router"
 
@@ -130,18 +134,27 @@ def load_config(path: str | Path) -> LoadedConfig:
     model_list = data.get("model_list") or []
     if not isinstance(model_list, list):
         raise ConfigError(f"{p}: model_list must be a list of deployments")
-    plugin = PluginConfig.from_mapping(data.get(SECTION))
+    plugin = with_weight_files(PluginConfig.from_mapping(data.get(SECTION)), p.parent)
+    return LoadedConfig(path=str(p), plugin=plugin, model_list=model_list)
+
+
+def with_weight_files(plugin: PluginConfig, base: Path) -> PluginConfig:
+    """``plugin`` with its classifier's weight files (``weights``, ``critical_weights``) resolved, a
+    relative path next to the config file (in ``base``), and loaded once: a missing or bad file is a
+    :class:`ConfigError` at start-up, not on the first request."""
+    updates = {}
     for key in ("weights", "critical_weights"):
         named = getattr(plugin.classifier, key)
-        if named and not Path(named).is_absolute():  # a weight file next to the config file
-            classifier = plugin.classifier.model_copy(update={key: str(p.parent / named)})
-            plugin = plugin.model_copy(update={"classifier": classifier})
-    # A missing or bad file fails here, not on the first request.
+        if named:
+            path = Path(named).expanduser()
+            updates[key] = str(path if path.is_absolute() else base / path)
+    if updates:
+        plugin = plugin.model_copy(update={"classifier": plugin.classifier.model_copy(update=updates)})
     if plugin.classifier.weights:
         load_weights(plugin.classifier.weights)
     if plugin.classifier.critical_weights:
         load_critical_model(plugin.classifier.critical_weights)
-    return LoadedConfig(path=str(p), plugin=plugin, model_list=model_list)
+    return plugin
 
 
 def load_weights(path: str | Path) -> dict[str, float]:
@@ -155,6 +168,9 @@ def load_weights(path: str | Path) -> dict[str, float]:
         raise ConfigError(f"classifier weights file {p} does not exist") from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"classifier weights file {p} is not valid JSON: {exc}") from None
+    if isinstance(data, Mapping) and "critical_model" in data:
+        raise ConfigError(f"classifier weights file {p} is a critical model (written by slm-router train-critical): "
+                          "name it under classifier.critical_weights (or --critical-weights), not weights")
     weights = data.get("weights", data) if isinstance(data, Mapping) else None
     if not isinstance(weights, Mapping):
         raise ConfigError(f"classifier weights file {p}: expected {{\"weights\": {{feature: number}}}}")
@@ -162,6 +178,9 @@ def load_weights(path: str | Path) -> dict[str, float]:
         return check_weights(weights)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"classifier weights file {p}: {exc}") from None
+
+
+_CRITICAL_KINDS = ("w:", "p:", "c:", "R:", "K:")
 
 
 def load_critical_model(path: str | Path) -> CriticalModel:
@@ -184,4 +203,12 @@ def load_critical_model(path: str | Path) -> CriticalModel:
     if not all(isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
                and math.isfinite(v) for k, v in weights.items()) or not math.isfinite(bias):
         raise ConfigError(f"{what}: every weight and the bias must be a finite number")
+    unknown = sorted(k for k in weights if not (k.startswith(_CRITICAL_KINDS) or k == "q"))[:5]
+    if not weights or unknown:
+        raise ConfigError(f"{what}: " + (f"unknown feature name(s) {', '.join(map(repr, unknown))} (names start with "
+                                         "w:, p:, c:, R: or K:)" if unknown else "no weights (it would flag nothing)")
+                          + "; write it again with slm-router train-critical")
+    if data.get("base") not in (None, shipped_critical.TRAINED_ON):
+        logger.warning("%s was re-fitted from another version's critical model; run slm-router train-critical "
+                       "again on your labels to start from this version's", what)
     return CriticalModel({k: float(v) for k, v in weights.items()}, float(bias))

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 import yaml
 
 from litellm_slm_router.adapters.catalogue import is_local_deployment, option_from_deployment
-from litellm_slm_router.adapters.config import SECTION, PluginConfig
+from litellm_slm_router.adapters.config import SECTION, PluginConfig, with_weight_files
 from litellm_slm_router.core.classifier import TaskComplexityClassifier
 from litellm_slm_router.core.errors import ConfigError, StartupRefused
 from litellm_slm_router.core.options import DeploymentProfile
@@ -131,7 +131,11 @@ def load_checked(path: str | None) -> tuple[PluginConfig, list[dict[str, Any]]]:
     problems = check_config(data)
     if problems:
         raise StartupRefused(problems, path)
-    return PluginConfig.from_mapping(data.get(SECTION)), list(data.get("model_list") or [])
+    try:
+        plugin = with_weight_files(PluginConfig.from_mapping(data.get(SECTION)), Path(path).parent)
+    except ConfigError as exc:
+        raise StartupRefused([Problem(f"{SECTION}.classifier", str(exc))], path) from None
+    return plugin, list(data.get("model_list") or [])
 
 
 def in_proxy_start_up() -> bool:

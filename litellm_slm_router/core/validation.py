@@ -196,12 +196,18 @@ def check_plugin_section(root: type[BaseModel], data: Any, deployments: Sequence
 def _thresholds(classifier: Any) -> list[Problem]:
     if classifier is not None and not isinstance(classifier, Mapping):
         return []
+    problems = []
+    critical = _number(_get(classifier, "critical", ClassifierThresholds))
+    if classifier and classifier.get("critical_weights") and critical is not None and critical >= 1.0:
+        problems.append(Problem(f"{SECTION}.classifier.critical_weights", "has no effect with classifier.critical: 1 "
+                                "(the word rules alone decide): remove critical: 1 to use the critical model, or "
+                                "remove critical_weights"))
     moderate = _number(_get(classifier, "moderate", ClassifierThresholds))
     complex_ = _number(_get(classifier, "complex", ClassifierThresholds))
     if moderate is None or complex_ is None or moderate < complex_:
-        return []
-    return [Problem(f"{SECTION}.classifier.moderate", f"{moderate:g} must be below classifier.complex ({complex_:g}): "
-                    "scores below moderate are simple, scores from complex up are complex")]
+        return problems
+    return [*problems, Problem(f"{SECTION}.classifier.moderate", f"{moderate:g} must be below classifier.complex "
+                               f"({complex_:g}): scores below moderate are simple, scores from complex up are complex")]
 
 
 def _policy_numbers(policy: Mapping[str, Any]) -> list[Problem]:

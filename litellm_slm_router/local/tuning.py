@@ -1,4 +1,4 @@
-"""Tuning the classifier to an operator's own traffic: ``slm-router calibrate`` and ``slm-router fit``.
+"""Tuning the classifier to an operator's own traffic: ``slm-router calibrate``, ``fit`` and ``train-critical``.
 
 - ``calibrate SAMPLE.jsonl``: score bands for a sample of real requests, so that given shares of it
   land in each level (``--shares 0.5,0.3,0.2``) or a given share reaches cloud deployments
@@ -8,7 +8,8 @@
   ``classifier: {weights: WEIGHTS.json}`` or ``--weights`` loads.
 - ``train-critical LABELS.jsonl --out CRITICAL.json``: the critical model re-fitted on the operator's
   own requests labelled critical or not (``{"prompt" or "messages", "critical": true|false}``), from
-  the shipped weights; ``classifier: {critical_weights: CRITICAL.json}`` or ``--critical-weights`` loads it.
+  the shipped weights (:mod:`.critical_tuning`); ``classifier: {critical_weights: CRITICAL.json}`` or
+  ``--critical-weights`` loads it.
 
 Sample lines are ``{"prompt": ...}``, ``{"messages": [...]}`` or decision-log records (their
 ``input`` when the log records inputs, else their ``score`` and ``complexity``).
@@ -17,11 +18,8 @@ Sample lines are ``{"prompt": ...}``, ``{"messages": [...]}`` or decision-log re
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, TextIO
 
 from litellm_slm_router.core.classifier import (
@@ -29,63 +27,25 @@ from litellm_slm_router.core.classifier import (
     Assessment,
     ClassifierThresholds,
     TaskComplexityClassifier,
-    critical_features_of,
     features_of,
 )
-from litellm_slm_router.core.classifier import critical_weights as shipped_critical
-from litellm_slm_router.core.classifier.critical_fit import fit_critical
-from litellm_slm_router.core.classifier.critical_model import CriticalModel
 from litellm_slm_router.core.classifier.fit import bands_for_shares, fit_outcomes, outcome_target
 from litellm_slm_router.core.errors import SLMRouterError
 from litellm_slm_router.core.levels import TaskComplexity
+from litellm_slm_router.local.jsonl import json_lines, request_of, write_result
 
-__all__ = ["COMMANDS", "add_commands", "calibrate", "fit", "read_labels", "read_outcomes", "read_sample", "run",
-           "train_critical"]
+__all__ = ["COMMANDS", "add_commands", "calibrate", "fit", "read_outcomes", "read_sample", "run"]
 
 _LEVELS = (TaskComplexity.SIMPLE, TaskComplexity.MODERATE, TaskComplexity.COMPLEX)
 _LEVEL_NAMES = frozenset(level.value for level in TaskComplexity)
-
-
-def _lines(path: str) -> list[tuple[int, dict[str, Any]]]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SLMRouterError(f"{path}: no such file") from None
-    out = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError as exc:
-            raise SLMRouterError(f"{path}:{number}: not JSON: {exc}") from None
-        if not isinstance(item, dict):
-            raise SLMRouterError(f"{path}:{number}: expected a JSON object")
-        out.append((number, item))
-    return out
-
-
-def _write(path: str, payload: dict[str, Any]) -> None:
-    try:
-        Path(path).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise SLMRouterError(f"cannot write {path}: {exc.strerror or exc}; choose another --out") from None
-
-
-def _prompt(item: dict[str, Any]) -> Any:
-    for key in ("messages", "prompt", "input"):
-        value = item.get(key)
-        if isinstance(value, (str, list)):
-            return value
-    return None
 
 
 def read_sample(path: str, classifier: TaskComplexityClassifier) -> list[tuple[Any, Assessment]]:
     """(prompt or None, assessment) per usable line: prompts are assessed; a decision record without
     its input brings its logged score and level. Lines with neither are skipped (refusals, outcomes)."""
     sample = []
-    for _, item in _lines(path):
-        prompt = _prompt(item)
+    for _, item in json_lines(path):
+        prompt = request_of(item)
         if prompt is not None:
             sample.append((prompt, classifier.assess(prompt)))
         elif isinstance(item.get("score"), (int, float)) and item.get("complexity") in _LEVEL_NAMES:
@@ -236,8 +196,8 @@ def read_outcomes(path: str) -> tuple[list[dict[str, float]], list[float], list[
         return SLMRouterError(f'{path}:{number}: expected {{"prompt" or "messages" or "features", "weak": quality, '
                               '"strong": quality}')
 
-    for number, item in _lines(path):
-        prompt, given = _prompt(item), item.get("features")
+    for number, item in json_lines(path):
+        prompt, given = request_of(item), item.get("features")
         weak, strong = item.get("weak"), item.get("strong")
         if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in (weak, strong)):
             raise bad(number)
@@ -281,7 +241,7 @@ def fit(path: str, out_path: str, out: TextIO, *, l2: float | None = None,
                "chosen_by": "inner 5-fold cross-validation (APGR)" if fitted.inner_apgr else "given",
                "inner_cv_apgr": fitted.inner_apgr,
                "source": str(path), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    _write(out_path, payload)
+    write_result(out_path, payload)
     top: Sequence[tuple[str, float]] = sorted(((k, v) for k, v in weights.items() if k != "bias"),
                                               key=lambda kv: -abs(kv[1]))[:8]
     note = f"; {skipped} strong-only lines skipped" if skipped else ""
@@ -291,55 +251,6 @@ def fit(path: str, out_path: str, out: TextIO, *, l2: float | None = None,
               "largest weights: " + ", ".join(f"{k} {v:+.3f}" for k, v in top) + "\n")
     out.write("use it: slm_router: {classifier: {weights: " + str(out_path) + "}}  (then run calibrate with "
               "--weights to set its bands)\n")
-    return 0
-
-
-def read_labels(paths: Sequence[str]) -> list[tuple[Any, bool]]:
-    """(request, critical) per line of labelled files: ``prompt`` or ``messages``, and ``critical``."""
-    rows = []
-    for path in paths:
-        for number, item in _lines(path):
-            prompt, critical = _prompt(item), item.get("critical")
-            if prompt is None or not isinstance(critical, bool):
-                raise SLMRouterError(f'{path}:{number}: expected {{"prompt" or "messages": ..., "critical": true or '
-                                     "false}")
-            rows.append((prompt, critical))
-    return rows
-
-
-def _recall_precision(classifier: TaskComplexityClassifier, rows: list[tuple[Any, bool]]) -> str:
-    got = [classifier.assess(prompt).complexity is TaskComplexity.CRITICAL for prompt, _ in rows]
-    tp = sum(g and label for g, (_, label) in zip(got, rows, strict=True))
-    flagged, positives = sum(got), sum(label for _, label in rows)
-    return (f"recall {tp / positives:.3f}" if positives else "recall -") + (
-        f", precision {tp / flagged:.3f}" if flagged else ", precision -")
-
-
-def train_critical(paths: Sequence[str], out_path: str, out: TextIO, *, l2: float = 0.01, steps: int = 150) -> int:
-    """Re-fit the critical model on labelled requests, from the shipped weights, and write it."""
-    rows = read_labels(paths)
-    if len(rows) < 10 or all(label for _, label in rows) or not any(label for _, label in rows):
-        raise SLMRouterError(f"{', '.join(paths)}: {len(rows)} labelled requests; train-critical needs at least 10, "
-                             "with critical ones and near misses (questions, drafts, read-only or sandbox asks)")
-    if not (l2 >= 0.0 and math.isfinite(l2)) or steps < 1:
-        raise SLMRouterError("train-critical: --l2 must be a finite number >= 0 and --steps a whole number >= 1")
-    read = [(critical_features_of(prompt), label) for prompt, label in rows]
-    trainable = [(found, label) for found, label in read if found is not None]
-    weights = fit_critical(trainable, shipped_critical.WEIGHTS, shipped_critical.BIAS, l2=l2, steps=steps)
-    before = TaskComplexityClassifier()
-    after = TaskComplexityClassifier(critical_model=CriticalModel(weights, shipped_critical.BIAS))
-    payload = {"critical_model": {"bias": shipped_critical.BIAS, "weights": weights},
-               "base": shipped_critical.TRAINED_ON, "trained_on": len(trainable),
-               "critical": sum(label for _, label in trainable), "l2": l2, "steps": steps,
-               "source": [str(p) for p in paths], "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    _write(out_path, payload)
-    skipped = len(read) - len(trainable)
-    note = f"; {skipped} word problems left to the word rules, not trained on" if skipped else ""
-    out.write(f"re-fitted the critical model on {len(trainable)} labelled requests "
-              f"({payload['critical']} critical{note}), from the shipped weights, l2 {l2:g}; wrote {out_path}\n"
-              f"on these requests: shipped model {_recall_precision(before, rows)}; re-fitted "
-              f"{_recall_precision(after, rows)} (in-sample: check it on requests it was not fitted on)\n")
-    out.write("use it: slm_router: {classifier: {critical_weights: " + str(out_path) + "}}\n")
     return 0
 
 
@@ -385,6 +296,8 @@ def add_commands(sub: Any) -> None:
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.command == "train-critical":
+        from litellm_slm_router.local.critical_tuning import train_critical
+
         return train_critical(args.path, args.out, out, l2=args.l2, steps=args.steps)
     if args.command == "fit":
         return fit(args.path, args.out, out, l2=None if args.l2 == "auto" else args.l2,
