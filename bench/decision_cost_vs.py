@@ -19,35 +19,25 @@ decisions, divided by N - 10, in a process that does not import LiteLLM).
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, ROOT, machine, write_json
 
 WORDS = (10, 100, 2000)
-_CATALOGUE = [
-    {"model_name": "auto", "litellm_params": {"model": "ollama_chat/qwen3:1.7b"},
-     "model_info": {"id": "l1", "slm_router": {"max_complexity": "simple"}}},
-    {"model_name": "auto", "litellm_params": {"model": "ollama_chat/qwen2.5:7b"},
-     "model_info": {"id": "l2", "slm_router": {"max_complexity": "moderate"}}},
-    {"model_name": "auto", "litellm_params": {"model": "openai/gpt-4o-mini"},
-     "model_info": {"id": "c1", "slm_router": {"max_complexity": "complex"}}},
-    {"model_name": "auto", "litellm_params": {"model": "openai/gpt-4o"}, "model_info": {"id": "c2"}},
-]
 
 
 def _decide(tree: str, options_file: str | None = None):
     """The plugin of ``tree`` (first on sys.path): a function running one decision per prompt length."""
     sys.path.insert(0, tree)
-    from decision_cost import prompt_of  # this checkout's bench: the same prose for both versions
+    from decision_cost import prompt_of  # this checkout's bench: the same prose (and catalogue) for both versions
+    from stakes_cost import selection_setup
 
     from litellm_slm_router.core.budget import Budget, estimate_prompt_tokens
     from litellm_slm_router.core.classifier import TaskComplexityClassifier
@@ -56,12 +46,10 @@ def _decide(tree: str, options_file: str | None = None):
     from litellm_slm_router.core.selector import PolicyView, select
 
     assert Path(sys.modules["litellm_slm_router"].__file__).is_relative_to(tree), "imported the wrong checkout"
-    if options_file:
+    if options_file:  # under valgrind: the catalogue without importing LiteLLM
         options = [ModelOption(**d) for d in json.loads(Path(options_file).read_text())]
     else:
-        from litellm_slm_router import Catalogue
-
-        options = Catalogue.from_model_list(_CATALOGUE).groups["auto"]
+        options = selection_setup()[0]  # the plugin of ``tree`` builds it
     view, budget, classifier = PolicyView(RoutingPolicy()), Budget(0.10, 10_000), TaskComplexityClassifier()
     cases = {}
     for words in WORDS:
@@ -72,25 +60,10 @@ def _decide(tree: str, options_file: str | None = None):
     return cases, options
 
 
-def _p50(fn, iterations: int) -> float:
-    for _ in range(min(200, iterations)):
-        fn()
-    samples = []
-    gc.disable()
-    try:
-        for _ in range(iterations):
-            t0 = time.perf_counter_ns()
-            fn()
-            samples.append(time.perf_counter_ns() - t0)
-    finally:
-        gc.enable()
-    samples.sort()
-    return samples[len(samples) // 2] / 1000
-
-
 def worker(tree: str) -> None:
     """Times a round each time it reads a line: {words: [ours p50 us, LiteLLM p50 us]}."""
     cases, _ = _decide(tree)
+    from decision_cost import timed
     from routing_quality import litellm_complexity_router
 
     theirs = litellm_complexity_router()
@@ -99,7 +72,7 @@ def worker(tree: str) -> None:
         out = {}
         for words, (text, ours) in cases.items():
             n = 4000 if words < 2000 else 300
-            out[words] = [_p50(ours, n), _p50(lambda t=text: theirs.classify(t), n)]
+            out[words] = [timed(ours, n)[0], timed(lambda t=text: theirs.classify(t), n)[0]]
         print(json.dumps(out), flush=True)
 
 

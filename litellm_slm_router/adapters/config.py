@@ -157,17 +157,21 @@ def with_weight_files(plugin: PluginConfig, base: Path) -> PluginConfig:
     return plugin
 
 
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{what} does not exist") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{what} is not valid JSON: {exc}") from None
+
+
 def load_weights(path: str | Path) -> dict[str, float]:
     """The weights of a file written by ``slm-router fit`` (``{"weights": {...}}``, or the mapping itself)."""
     from litellm_slm_router.core.classifier import check_weights
 
     p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"classifier weights file {p} does not exist") from None
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"classifier weights file {p} is not valid JSON: {exc}") from None
+    data = _read_json(p, f"classifier weights file {p}")
     if isinstance(data, Mapping) and "critical_model" in data:
         raise ConfigError(f"classifier weights file {p} is a critical model (written by slm-router train-critical): "
                           "name it under classifier.critical_weights (or --critical-weights), not weights")
@@ -188,12 +192,7 @@ def load_critical_model(path: str | Path) -> CriticalModel:
     (``{"critical_model": {"bias": number, "weights": {feature: number}}}``)."""
     p = Path(path)
     what = f"classifier critical_weights file {p}"
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{what} does not exist") from None
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{what} is not valid JSON: {exc}") from None
+    data = _read_json(p, what)
     model = data.get("critical_model") if isinstance(data, Mapping) else None
     weights = model.get("weights") if isinstance(model, Mapping) else None
     bias = model.get("bias") if isinstance(model, Mapping) else None
