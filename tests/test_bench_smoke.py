@@ -72,6 +72,21 @@ def test_gsm8k_ceiling_smoke(tmp_path):
     assert abs(rows["litellm-slm-router classifier"] - quality["litellm-slm-router"]["apgr"]) < 1e-9
 
 
+@needs_bench_data
+def test_mt_bench_ceiling(tmp_path):
+    """The evidence for the missed MT-Bench target: a score told each prompt's category, with the category's
+    mean gain computed on every prompt (its own outcome included), stays below 0.80; out of fold it is lower."""
+    run(["bench/mt_bench_ceiling.py", "--json", str(tmp_path / "m.json")])
+    result = json.loads((tmp_path / "m.json").read_text())
+    rows = {(r["kind"], r["score"]): r["apgr"] for r in result["rows"]}
+    assert result["prompts"] == 72 and len(rows) == 10
+    oracle = rows[("oracle", "each prompt's own gain")]
+    told = rows[("category told, in-sample", "its category's mean gain, classifier score within the category")]
+    told_cv = rows[("category told, 5-fold CV", "the same, classifier score within the category")]
+    assert all(value <= oracle for value in rows.values())
+    assert told_cv < told < 0.80 < oracle
+
+
 def test_decision_cost_vs_smoke(tmp_path):
     # HEAD against the working tree: a worktree of the commit, both versions timed beside LiteLLM.
     run(["bench/decision_cost_vs.py", "HEAD", "--rounds", "1", "--json", str(tmp_path / "vs.json")])

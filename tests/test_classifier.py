@@ -291,3 +291,16 @@ def test_the_surface_counts_are_read_only_for_weights_that_use_them():
     prompt = prompts[-1]
     assert features_of(prompt)["money"] == 2.0
     assert money.assess(prompt).score > plain.assess(prompt).score
+
+
+def test_quantity_questions_are_found_as_substrings_in_any_language():
+    """``asks_quantity`` tests a few stems before the fifteen phrases: every phrase must hold a stem, or a
+    word problem in that language would stop being recognised."""
+    from litellm_slm_router.core.classifier import risk_words
+    from litellm_slm_router.core.classifier.text import asks_quantity
+
+    for phrase in risk_words.QUANTITY_QUESTIONS:
+        assert any(stem in phrase for stem in risk_words.QUANTITY_STEMS), phrase
+        assert asks_quantity(f"el tren sale a las 9; {phrase} pasajeros") and asks_quantity(f"x{phrase}y")
+    assert not asks_quantity("how do i merge these two branches")
+    assert not asks_quantity("wie geht es dir? combine the quantum results")  # stems alone are not enough

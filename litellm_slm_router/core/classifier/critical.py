@@ -15,7 +15,7 @@ from litellm_slm_router.core.classifier import risk_words
 from litellm_slm_router.core.classifier import risk_words_ext as ext
 from litellm_slm_router.core.classifier.score import FENCE, MATERIAL, NUMBER
 from litellm_slm_router.core.classifier.score_words import words
-from litellm_slm_router.core.classifier.text import PhraseIndex, opening, sentence_tokens
+from litellm_slm_router.core.classifier.text import PhraseIndex, asks_quantity, opening, sentence_tokens
 
 __all__ = ["CONFIRMATIONS", "critical_actions"]
 
@@ -127,7 +127,7 @@ def critical_actions(raw: str, lower: str, word_set: frozenset[str]) -> list[str
     # "... How much does she make?": a word problem (numbers, and a question for a quantity or at the
     # end), whose statements describe a situation.
     word_problem = (("?" in scan or "？" in scan) and len(NUMBER.findall(scan)) >= 2
-                    and (scan.rstrip().endswith(("?", "？")) or any(q in scan for q in risk_words.QUANTITY_QUESTIONS)))
+                    and (scan.rstrip().endswith(("?", "？")) or asks_quantity(scan)))
     for k in range(0, len(parts), 2):
         tokens = sentence_tokens(parts[k])
         if tokens:
@@ -147,10 +147,10 @@ def _worth_scanning(lower: str, word_set: frozenset[str]) -> bool:
     if verbs:
         named = word_set & _ANY_OBJECT_WORD
         if named:
-            for kind, kind_verbs in _KIND_VERBS.items():
+            for kind in {kind for verb in verbs for kind in risk_words.RISK_VERBS[verb]}:  # what the verbs can do
                 of_kind = named & _OBJECT_WORDS[kind]
-                if of_kind and verbs & kind_verbs and (
-                        of_kind & risk_words.RISK_OBJECTS[kind] or _OBJECT_PHRASES[kind].first(lower, word_set)):
+                if of_kind and (of_kind & risk_words.RISK_OBJECTS[kind]
+                                or _OBJECT_PHRASES[kind].first(lower, word_set)):
                     return True
         # Objects named without a listed word: production, an amount, an admin account, a path.
         if verbs & _KIND_VERBS[risk_words.DEPLOY] and (verbs & risk_words.DEPLOY_ITSELF or "prod" in lower):

@@ -223,6 +223,9 @@ QUESTION_CUES = words("or vs versus whether which what what's whats how how's wh
 # $500 to savings and tell me how much is left"), or follows a "you".
 QUANTITY_QUESTIONS = ("how much", "how many", "wie viel", "wieviel", "combien", "cuánto", "cuánta", "cuántos",
                       "cuántas", "quanto", "quanta", "quantos", "quantas", "quanti", "quante")
+# Every quantity question holds one of these (a test checks it): most texts have none, and five substring
+# tests are cheaper than fifteen.
+QUANTITY_STEMS = ("how m", "wie", "combien", "quant", "cuánt")
 # Clause openings that make the clause a topic to discuss, not an instruction to carry out.
 TOPIC_VERBS = words(
     """

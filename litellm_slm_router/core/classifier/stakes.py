@@ -28,7 +28,7 @@ from litellm_slm_router.core.classifier import risk_words
 from litellm_slm_router.core.classifier.critical import is_prod, sandboxed
 from litellm_slm_router.core.classifier.score import FENCE, MATERIAL, NUMBER
 from litellm_slm_router.core.classifier.score_words import words
-from litellm_slm_router.core.classifier.text import opening, sentence_tokens
+from litellm_slm_router.core.classifier.text import asks_quantity, opening, sentence_tokens
 
 __all__ = ["is_word_problem", "stakes_action"]
 
@@ -132,7 +132,7 @@ _SHORT = 7
 
 def is_word_problem(text: str) -> bool:
     """A story with quantities and a question about them ("... pays $4 an item. How much ...?")."""
-    return ("?" in text and len(NUMBER.findall(text)) >= 2) or any(q in text for q in risk_words.QUANTITY_QUESTIONS)
+    return ("?" in text and len(NUMBER.findall(text)) >= 2) or asks_quantity(text)
 
 
 def _families(tokens: set[str], text: str) -> set[str]:
@@ -168,7 +168,8 @@ def _skip(tokens: list[str], frame: str, question: bool, at_once: bool) -> bool:
 def stakes_action(lower: str, word_set: frozenset[str]) -> str:
     """``stakes(families)`` when the ask instructs something that names high stakes, else ''."""
     if (word_set.isdisjoint(_GATE) and (word_set.isdisjoint(_QUANTIFIERS) or word_set.isdisjoint(_AUDIENCE))
-            and "prod" not in lower and not any(c in lower for c in _CURRENCIES)
+            and "prod" not in lower and "$" not in lower  # the other currency signs are not ASCII
+            and (lower.isascii() or not any(c in lower for c in _CURRENCIES))
             and not (":" in lower and _SPEC.search(lower))):
         return ""
     text = FENCE.sub(" . ", lower.replace("\u2019", "'"))

@@ -9,7 +9,7 @@ from typing import Any
 from litellm_slm_router.core.classifier import risk_words
 from litellm_slm_router.core.classifier.score_words import words as word_list
 
-__all__ = ["PhraseIndex", "ask_text", "opening", "sentence_tokens", "split_conversation", "words"]
+__all__ = ["PhraseIndex", "ask_text", "asks_quantity", "opening", "sentence_tokens", "split_conversation", "words"]
 
 # Punctuation becomes a space before splitting into words; apostrophes, hyphens inside words,
 # '+', '#', '$', '€', '£' and '/' are kept so that "c++", "c#", "$", "don't" and "two-factor" stay words.
@@ -29,6 +29,12 @@ def words(lower: str) -> list[str]:
     if lower.isascii():
         return lower.encode("ascii").translate(_ASCII_SEPARATORS).decode("ascii").split()
     return lower.translate(_SEPARATORS).split()
+
+
+def asks_quantity(text: str) -> bool:
+    """Whether a lower-cased text holds a quantity question ("how many", "combien", ...), as a substring."""
+    return (any(stem in text for stem in risk_words.QUANTITY_STEMS)
+            and any(q in text for q in risk_words.QUANTITY_QUESTIONS))
 
 
 def sentence_tokens(text: str) -> list[str]:
