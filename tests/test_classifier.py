@@ -304,3 +304,34 @@ def test_quantity_questions_are_found_as_substrings_in_any_language():
         assert asks_quantity(f"el tren sale a las 9; {phrase} pasajeros") and asks_quantity(f"x{phrase}y")
     assert not asks_quantity("how do i merge these two branches")
     assert not asks_quantity("wie geht es dir? combine the quantum results")  # stems alone are not enough
+
+
+@pytest.mark.parametrize("reply", ["Yes", "yes please", "ok!", "go", "Ja", "okay", "Sure, go ahead", "yes do it"])
+def test_a_bare_confirmation_is_critical_only_when_it_confirms_a_critical_ask(reply):
+    """"yes", "ok, go ahead" say nothing by themselves: the most common follow-up of a chat is not a risky act
+    (the learned model had put "yes" at p 0.62 and "yes please" at 0.76 on their words alone)."""
+    assert CLASSIFIER.assess(reply).complexity is not TaskComplexity.CRITICAL
+    after_a_question = [{"role": "user", "content": "Can you explain how DNS caching works?"},
+                        {"role": "assistant", "content": "Sure. Want me to go into TTLs too?"},
+                        {"role": "user", "content": reply}]
+    assert CLASSIFIER.assess(after_a_question).complexity is not TaskComplexity.CRITICAL
+    # It confirms a critical ask before it: the word rules' finding, or the learned model's.
+    by_rules = "Refund order 4411 to the customer's card now."
+    by_model = "Please disarm the alarm at the warehouse."
+    assert rule_findings_of(by_rules) and not rule_findings_of(by_model)
+    for ask in (by_rules, by_model):
+        assert CLASSIFIER.assess(ask).complexity is TaskComplexity.CRITICAL
+        confirmed = CLASSIFIER.assess([{"role": "user", "content": ask},
+                                       {"role": "assistant", "content": "Shall I go ahead?"},
+                                       {"role": "user", "content": reply}])
+        assert confirmed.complexity is TaskComplexity.CRITICAL
+        assert "critical:confirms_previous_critical_ask" in confirmed.signals
+
+
+def rule_findings_of(prompt: str) -> list[str]:
+    from litellm_slm_router.core.classifier import rule_findings
+    from litellm_slm_router.core.classifier.text import words
+
+    lower = prompt.lower()
+    ask_words = words(lower)
+    return rule_findings(prompt, lower, frozenset(ask_words), "", len(ask_words))

@@ -30,30 +30,34 @@ BENCH_DATA = ROOT.parent / "shared" / "bench-data" / "routellm"
 # Measured (bench/train_critical.py; BENCHMARKS.md section 1), less about 0.02 for another CPU's rounding.
 LEAVE_ONE_OUT = [
     ("critical_independent.jsonl", 0.96, 0.94),     # 0.987 / 0.969
-    ("critical_independent_2.jsonl", 0.96, 0.94),   # 0.980 / 0.967
-    ("critical_independent_3.jsonl", 0.94, 0.91),   # 0.966 / 0.935
-    ("critical_independent_4.jsonl", 0.95, 0.87),   # 0.973 / 0.895
-    ("critical_train_a.jsonl", 0.96, 0.84),         # 0.982 / 0.866  agents and tool calls
-    ("critical_train_b.jsonl", 0.86, 0.83),         # 0.888 / 0.850  European languages
-    ("critical_train_c.jsonl", 0.90, 0.79),         # 0.929 / 0.810  other scripts
-    ("critical_train_d.jsonl", 0.92, 0.87),         # 0.942 / 0.899  workplace context
-    ("critical_train_e.jsonl", 0.91, 0.86),         # 0.936 / 0.887  other domains
-    ("critical_train_f.jsonl", 0.94, 0.82),         # 0.966 / 0.848  casual and mobile
-    ("critical_train_g.jsonl", 0.91, 0.77),         # 0.932 / 0.791  hard near misses
-    ("critical_train_h.jsonl", 0.80, 0.83),         # 0.820 / 0.859  long and multi-part
-    ("critical_train_j.jsonl", 0.88, 0.75),         # 0.909 / 0.779  less common European languages
-    ("critical_train_k.jsonl", 0.90, 0.74),         # 0.921 / 0.762  Asian, Middle Eastern, African languages
-    ("critical_train_l.jsonl", 0.86, 0.84),         # 0.886 / 0.860  the instruction in the middle
-    ("critical_train_m.jsonl", 0.89, 0.86),         # 0.918 / 0.881  short and terse
-    ("critical_train_n.jsonl", 0.82, 0.79),         # 0.847 / 0.818  long asks, the risky act in pasted material
-    ("critical_train_p.jsonl", 0.84, 0.78),         # 0.868 / 0.806  major languages, colloquial
-    ("critical_train_q.jsonl", 0.89, 0.86),         # 0.914 / 0.881  indirect criticals and close near misses
-    ("critical_train_r.jsonl", 0.76, 0.81),         # 0.787 / 0.838  languages with fewer speakers online
+    ("critical_independent_2.jsonl", 0.96, 0.95),   # 0.980 / 0.973
+    ("critical_independent_3.jsonl", 0.95, 0.91),   # 0.973 / 0.935
+    ("critical_independent_4.jsonl", 0.96, 0.89),   # 0.980 / 0.912
+    ("critical_train_a.jsonl", 0.95, 0.85),         # 0.976 / 0.870  agents and tool calls
+    ("critical_train_b.jsonl", 0.91, 0.83),         # 0.937 / 0.857  European languages
+    ("critical_train_c.jsonl", 0.92, 0.80),         # 0.941 / 0.821  other scripts
+    ("critical_train_d.jsonl", 0.92, 0.88),         # 0.942 / 0.904  workplace context
+    ("critical_train_e.jsonl", 0.92, 0.87),         # 0.945 / 0.896  other domains
+    ("critical_train_f.jsonl", 0.94, 0.83),         # 0.961 / 0.856  casual and mobile
+    ("critical_train_g.jsonl", 0.93, 0.77),         # 0.952 / 0.799  hard near misses
+    ("critical_train_h.jsonl", 0.80, 0.84),         # 0.820 / 0.864  long and multi-part
+    ("critical_train_j.jsonl", 0.89, 0.76),         # 0.919 / 0.784  less common European languages
+    ("critical_train_k.jsonl", 0.90, 0.75),         # 0.927 / 0.776  Asian, Middle Eastern, African languages
+    ("critical_train_l.jsonl", 0.87, 0.82),         # 0.894 / 0.849  the instruction in the middle
+    ("critical_train_m.jsonl", 0.91, 0.88),         # 0.931 / 0.900  short and terse
+    ("critical_train_n.jsonl", 0.83, 0.80),         # 0.859 / 0.825  long asks, the risky act in pasted material
+    ("critical_train_p.jsonl", 0.87, 0.80),         # 0.891 / 0.820  major languages, colloquial
+    ("critical_train_q.jsonl", 0.89, 0.86),         # 0.914 / 0.889  indirect criticals and close near misses
+    ("critical_train_r.jsonl", 0.81, 0.81),         # 0.835 / 0.835  languages with fewer speakers online
+    ("critical_train_s.jsonl", 0.73, 0.79),         # 0.757 / 0.819  more languages with fewer speakers online
+    ("critical_train_t.jsonl", 0.84, 0.87),         # 0.867 / 0.891  long asks, the act pasted (second author)
+    ("critical_train_u.jsonl", 0.93, 0.86),         # 0.954 / 0.883  colloquial, code-switched, mid-resource
+    ("critical_train_v.jsonl", 0.93, 0.81),         # 0.954 / 0.833  hard near misses beside close criticals
 ]
-# Never trained on: (recall, precision) at least, measured 0.960 / 0.877, 0.941 / 0.913 and 0.904 / 0.919
-# (set 7 before round five, with round four's model: 0.871 / 0.905).
-HELD_OUT = [("critical_independent_5.jsonl", 0.94, 0.85), ("critical_independent_6.jsonl", 0.92, 0.89),
-            ("critical_independent_7.jsonl", 0.88, 0.90)]
+# Never trained on: (recall, precision) at least, measured 0.970 / 0.886, 0.948 / 0.920 and 0.917 / 0.924
+# (round five: 0.960 / 0.877, 0.941 / 0.913, 0.904 / 0.919; set 7 before round five: 0.871 / 0.905).
+HELD_OUT = [("critical_independent_5.jsonl", 0.94, 0.86), ("critical_independent_6.jsonl", 0.92, 0.90),
+            ("critical_independent_7.jsonl", 0.89, 0.90)]
 GSM8K_MAX, MT_BENCH_MAX = 9, 9                      # 7 of 1,319 and 7 of 160 (the rules alone: 2 and 0)
 
 

@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from litellm_slm_router.core.classifier import critical_weights
-from litellm_slm_router.core.classifier.critical import CONFIRMATIONS, critical_actions
+from litellm_slm_router.core.classifier.critical import BARE_CONFIRMATION, CONFIRMATIONS, critical_actions
 from litellm_slm_router.core.classifier.critical_model import CriticalModel, model_features, window
 from litellm_slm_router.core.classifier.score import DEFAULT_WEIGHTS, FEATURES, features, logit, uses_surface
 from litellm_slm_router.core.classifier.stakes import is_word_problem, stakes_action
@@ -107,6 +107,8 @@ class TaskComplexityClassifier:
         score = 1.0 / (1.0 + math.exp(-z))
 
         actions = rule_findings(ask, lower, word_set, previous, len(ask_words))
+        if not actions and previous and word_set <= BARE_CONFIRMATION and self._model_flags(previous):
+            actions = ["confirms_previous_critical_ask"]  # the rules did not find the ask before it critical
         critical = self._critical(ask, lower, ask_words, word_set, actions)
         if critical:
             signals.extend(critical)
@@ -130,6 +132,17 @@ class TaskComplexityClassifier:
             return []
         reasons = ",".join(self.critical_model.reasons(found))
         return [f"critical:{a}" for a in actions] + [f"critical:model(p={p:.2f};{reasons})"]
+
+    def _model_flags(self, text: str) -> bool:
+        """Whether the critical model alone finds ``text`` critical (read as an ask by itself)."""
+        lower = text.lower()
+        ask_words = words(lower)
+        word_set = frozenset(ask_words)
+        read = None if self.thresholds.critical >= 1.0 else _model_reads(lower, ask_words, word_set)
+        if read is None:
+            return False
+        found = model_features(text, *read, rule_findings(text, lower, word_set, "", len(ask_words)))
+        return self.critical_model.probability(found) >= self.thresholds.critical
 
     def level_of(self, score: float) -> TaskComplexity:
         """The level of a non-critical ask with this score (the score bands)."""
@@ -155,8 +168,9 @@ def rule_findings(ask: str, lower: str, word_set: frozenset[str], previous: str,
 
 def _model_reads(lower: str, ask_words: list[str], word_set: frozenset[str]) -> tuple[str, AbstractSet[str]] | None:
     """What the critical model reads of an ask (:func:`.critical_model.window`), or None when it leaves
-    the ask to the rules: an empty ask, and a word problem's story."""
-    if not ask_words:
+    the ask to the rules: an empty ask, a bare confirmation ("yes please": critical only when the ask
+    before it is), and a word problem's story."""
+    if not ask_words or word_set <= BARE_CONFIRMATION:
         return None
     read = window(lower, ask_words, word_set)
     return None if is_word_problem(read[0]) else read
