@@ -79,7 +79,7 @@ def test_mt_bench_ceiling(tmp_path):
     run(["bench/mt_bench_ceiling.py", "--json", str(tmp_path / "m.json")])
     result = json.loads((tmp_path / "m.json").read_text())
     rows = {(r["kind"], r["score"]): r["apgr"] for r in result["rows"]}
-    assert result["prompts"] == 72 and len(rows) == 10
+    assert result["prompts"] == 72 and len(rows) == 11
     oracle = rows[("oracle", "each prompt's own gain")]
     told = rows[("category told, in-sample", "its category's mean gain, classifier score within the category")]
     told_cv = rows[("category told, 5-fold CV", "the same, classifier score within the category")]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from litellm_slm_router import TaskComplexity, TaskComplexityClassifier
+from litellm_slm_router import ClassifierThresholds, TaskComplexity, TaskComplexityClassifier
 
 DATA = Path(__file__).parent / "data" / "labelled_prompts.jsonl"
 ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -306,7 +306,10 @@ def test_quantity_questions_are_found_as_substrings_in_any_language():
     assert not asks_quantity("wie geht es dir? combine the quantum results")  # stems alone are not enough
 
 
-@pytest.mark.parametrize("reply", ["Yes", "yes please", "ok!", "go", "Ja", "okay", "Sure, go ahead", "yes do it"])
+@pytest.mark.parametrize("reply", ["Yes", "yes please", "ok!", "go", "Ja", "okay", "Sure, go ahead", "yes do it",
+                                   "yes 👍", "yes, thank you", "yes, that's right", "ja, bitte", "go on", "go for it",
+                                   "yes thanks", "да", "はい", "是的", "vale", "d'accord", "tak", "evet", "👍", "lgtm",
+                                   "ok – go", "absolutely", "sure thing"])
 def test_a_bare_confirmation_is_critical_only_when_it_confirms_a_critical_ask(reply):
     """"yes", "ok, go ahead" say nothing by themselves: the most common follow-up of a chat is not a risky act
     (the learned model had put "yes" at p 0.62 and "yes please" at 0.76 on their words alone)."""
@@ -335,3 +338,33 @@ def rule_findings_of(prompt: str) -> list[str]:
     lower = prompt.lower()
     ask_words = words(lower)
     return rule_findings(prompt, lower, frozenset(ask_words), "", len(ask_words))
+
+
+BY_RULES, BY_MODEL = "Refund order 4411 to the customer's card now.", "Please disarm the alarm at the warehouse."
+
+
+def _chat(*turns: object) -> list[dict]:
+    return [{"role": ("user", "assistant")[i % 2], "content": t} for i, t in enumerate(turns)]
+
+
+@pytest.mark.parametrize("empty", ["", "...", "?", [{"type": "image_url", "image_url": {"url": "data:,AA"}}]])
+def test_a_reply_with_no_words_confirms_nothing(empty):
+    for ask in (BY_RULES, BY_MODEL):
+        assert CLASSIFIER.assess(_chat(ask, "Done. Anything else?", empty)).complexity is not TaskComplexity.CRITICAL
+
+
+@pytest.mark.parametrize("classifier", [CLASSIFIER, TaskComplexityClassifier(ClassifierThresholds(critical=1.0))],
+                         ids=["model", "rules alone"])
+def test_a_confirmation_of_a_confirmation_and_of_the_assistants_proposal(classifier):
+    """The "yes" that runs the act may confirm an earlier "yes", or the act the assistant proposed."""
+    confirmed = classifier.assess(_chat(BY_RULES, "Sure?", "yes", "Really sure? This is irreversible.", "yes"))
+    assert confirmed.complexity is TaskComplexity.CRITICAL
+    proposed = classifier.assess(_chat("The DB is slow, any ideas?",
+                                       "I can drop the table orders on production now. Shall I?", "yes"))
+    # The model reads the assistant's proposal; the rules take "I can drop ..." for a statement.
+    assert (proposed.complexity is TaskComplexity.CRITICAL) is (classifier is CLASSIFIER)
+    # Words beyond the rules' own confirmations ("please", "now") count the same with the model off.
+    assert classifier.assess(_chat(BY_RULES, "Shall I?", "please")).complexity is TaskComplexity.CRITICAL
+    # An answer to a harmless question is not critical, whatever came before it.
+    assert classifier.assess(_chat("Explain how DNS works.", "Want more detail on TTLs?", "yes please")
+                             ).complexity is not TaskComplexity.CRITICAL

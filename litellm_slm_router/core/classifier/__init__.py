@@ -26,11 +26,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from litellm_slm_router.core.classifier import critical_weights
-from litellm_slm_router.core.classifier.critical import BARE_CONFIRMATION, CONFIRMATIONS, critical_actions
+from litellm_slm_router.core.classifier.confirmation import CONFIRMATIONS, bare_confirmation
+from litellm_slm_router.core.classifier.critical import critical_actions
 from litellm_slm_router.core.classifier.critical_model import CriticalModel, model_features, window
 from litellm_slm_router.core.classifier.score import DEFAULT_WEIGHTS, FEATURES, features, logit, uses_surface
 from litellm_slm_router.core.classifier.stakes import is_word_problem, stakes_action
-from litellm_slm_router.core.classifier.text import ask_text, split_conversation, words
+from litellm_slm_router.core.classifier.text import ask_text, split_conversation, turns, words
 from litellm_slm_router.core.levels import TaskComplexity
 
 __all__ = ["DEFAULT_WEIGHTS", "FEATURES", "Assessment", "ClassifierThresholds", "TaskComplexityClassifier",
@@ -106,9 +107,10 @@ class TaskComplexityClassifier:
                 signals.append(f"context:earlier_turns={earlier_turns}")
         score = 1.0 / (1.0 + math.exp(-z))
 
-        actions = rule_findings(ask, lower, word_set, previous, len(ask_words))
-        if not actions and previous and word_set <= BARE_CONFIRMATION and self._model_flags(previous):
-            actions = ["confirms_previous_critical_ask"]  # the rules did not find the ask before it critical
+        if bare_confirmation(word_set):  # "yes please", "ok – go": what it confirms decides
+            actions = ["confirms_previous_critical_ask"] if self._confirms_critical(messages) else []
+        else:
+            actions = rule_findings(ask, lower, word_set, previous, len(ask_words))
         critical = self._critical(ask, lower, ask_words, word_set, actions)
         if critical:
             signals.extend(critical)
@@ -133,16 +135,30 @@ class TaskComplexityClassifier:
         reasons = ",".join(self.critical_model.reasons(found))
         return [f"critical:{a}" for a in actions] + [f"critical:model(p={p:.2f};{reasons})"]
 
-    def _model_flags(self, text: str) -> bool:
-        """Whether the critical model alone finds ``text`` critical (read as an ask by itself)."""
+    def _confirms_critical(self, messages: Sequence[Any] | str | None) -> bool:
+        """Whether the newest user turn, a bare confirmation, confirms a critical act: one the assistant's
+        turn just before it proposes, or the newest earlier user ask that is not a confirmation itself."""
+        earlier = turns(messages)[:-1]
+        if earlier and earlier[-1][0] != "user" and self._flags(earlier[-1][1]):
+            return True
+        for role, text in reversed(earlier):
+            if role == "user":
+                lower = text.lower()
+                if not bare_confirmation(frozenset(words(lower))):
+                    return self._flags(text)
+        return False
+
+    def _flags(self, text: str) -> bool:
+        """Whether ``text``, read as an ask by itself, is critical: by the word rules, or by the critical model."""
         lower = text.lower()
         ask_words = words(lower)
         word_set = frozenset(ask_words)
+        findings = rule_findings(text, lower, word_set, "", len(ask_words))
+        if findings:
+            return True
         read = None if self.thresholds.critical >= 1.0 else _model_reads(lower, ask_words, word_set)
-        if read is None:
-            return False
-        found = model_features(text, *read, rule_findings(text, lower, word_set, "", len(ask_words)))
-        return self.critical_model.probability(found) >= self.thresholds.critical
+        return read is not None and (self.critical_model.probability(model_features(text, *read, findings))
+                                     >= self.thresholds.critical)
 
     def level_of(self, score: float) -> TaskComplexity:
         """The level of a non-critical ask with this score (the score bands)."""
@@ -170,7 +186,7 @@ def _model_reads(lower: str, ask_words: list[str], word_set: frozenset[str]) -> 
     """What the critical model reads of an ask (:func:`.critical_model.window`), or None when it leaves
     the ask to the rules: an empty ask, a bare confirmation ("yes please": critical only when the ask
     before it is), and a word problem's story."""
-    if not ask_words or word_set <= BARE_CONFIRMATION:
+    if not ask_words or bare_confirmation(word_set):
         return None
     read = window(lower, ask_words, word_set)
     return None if is_word_problem(read[0]) else read

@@ -14,10 +14,9 @@ import re
 from litellm_slm_router.core.classifier import risk_words
 from litellm_slm_router.core.classifier import risk_words_ext as ext
 from litellm_slm_router.core.classifier.score import FENCE, MATERIAL, NUMBER
-from litellm_slm_router.core.classifier.score_words import words
 from litellm_slm_router.core.classifier.text import PhraseIndex, asks_quantity, opening, sentence_tokens
 
-__all__ = ["BARE_CONFIRMATION", "CONFIRMATIONS", "critical_actions"]
+__all__ = ["critical_actions"]
 
 _SECRET = re.compile(
     r"\bsk-[A-Za-z0-9_\-]{16,}|\bAKIA[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{20,}|\bxox[abposr]-[A-Za-z0-9-]{10,}"
@@ -33,12 +32,6 @@ _CJK_SENTENCES = re.compile(r"[。！!\n]+")
 _URGENT = frozenset({"please", "now", "asap", "immediately", "pls"})
 _DASHES = frozenset({"—", "–", "-", "--"})
 _EXEC = "execute"
-# A short reply that confirms the critical ask before it ("yes, go ahead") is critical too.
-CONFIRMATIONS = words("yes yep yeah ok okay sure proceed confirm confirmed approved approve go do it "
-                      "ja oui sí si sim")
-# The words of a reply that only confirms ("yes please", "ok, go ahead", "sure, do it now"): it is critical
-# only as the confirmation of a critical ask before it, never by its own words.
-BARE_CONFIRMATION = CONFIRMATIONS | words("please pls ahead now then right yup")
 _ACTION_NOUNS = frozenset(risk_words.ACTION_NOUNS)
 _LITERALS = PhraseIndex(risk_words.COMMAND_LITERALS)
 _RISK_PHRASES = PhraseIndex(risk_words.RISK_PHRASES)

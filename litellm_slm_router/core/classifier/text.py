@@ -9,7 +9,8 @@ from typing import Any
 from litellm_slm_router.core.classifier import risk_words
 from litellm_slm_router.core.classifier.score_words import words as word_list
 
-__all__ = ["PhraseIndex", "ask_text", "asks_quantity", "opening", "sentence_tokens", "split_conversation", "words"]
+__all__ = ["PhraseIndex", "ask_text", "asks_quantity", "opening", "sentence_tokens", "split_conversation", "turns",
+           "words"]
 
 # Punctuation becomes a space before splitting into words; apostrophes, hyphens inside words,
 # '+', '#', '$', '€', '£' and '/' are kept so that "c++", "c#", "$", "don't" and "two-factor" stay words.
@@ -82,6 +83,14 @@ def split_conversation(messages: Sequence[Any] | str | None) -> tuple[str, str, 
         return fallback, "", 0
     previous = user_texts[-2] if len(user_texts) > 1 else ""
     return user_texts[-1], previous, len(user_texts) - 1
+
+
+def turns(messages: Sequence[Any] | str | None) -> list[tuple[str, str]]:
+    """The conversation's (role, text) turns, oldest first, without system and developer prompts."""
+    if messages is None or isinstance(messages, str):
+        return [("user", messages)] if messages else []
+    return [(str(m.get("role")), ask_text(m.get("content"))) for m in messages
+            if isinstance(m, Mapping) and m.get("role") not in ("system", "developer")]
 
 
 def opening(tokens: list[str]) -> str:
