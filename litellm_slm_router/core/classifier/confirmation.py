@@ -28,8 +28,10 @@ BARE_CONFIRMATION = CONFIRMATIONS | words(
 
 
 def bare_confirmation(word_set: AbstractSet[str]) -> bool:
-    """Whether an ask only confirms: each of its words a confirmation word (``BARE_CONFIRMATION``) or a sign
-    without letters or digits ("–", "!!"), and at least one a confirmation word."""
+    """Whether an ask only confirms: at most eight words, each a confirmation word (``BARE_CONFIRMATION``) or
+    a sign without letters or digits ("–", "!!"), and at least one a confirmation word."""
+    if len(word_set) > 8:  # most asks stop here
+        return False
     confirms = False
     for word in word_set:
         if word in BARE_CONFIRMATION:
