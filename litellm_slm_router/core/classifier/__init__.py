@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from litellm_slm_router.core.classifier import critical_weights
 from litellm_slm_router.core.classifier.confirmation import CONFIRMATIONS, bare_confirmation
 from litellm_slm_router.core.classifier.critical import critical_actions
-from litellm_slm_router.core.classifier.critical_model import CriticalModel, model_features, window
+from litellm_slm_router.core.classifier.critical_model import AskFeatures, CriticalModel, model_features, window
 from litellm_slm_router.core.classifier.score import DEFAULT_WEIGHTS, FEATURES, features, logit, uses_surface
 from litellm_slm_router.core.classifier.stakes import is_word_problem, stakes_action
 from litellm_slm_router.core.classifier.text import ask_text, split_conversation, turns, words
@@ -125,10 +125,10 @@ class TaskComplexityClassifier:
     def _critical(self, ask: str, lower: str, ask_words: list[str], word_set: frozenset[str],
                   actions: list[str]) -> list[str]:
         """The ``critical:`` signals of a critical ask, or [] when it is not critical."""
-        read = None if self.thresholds.critical >= 1.0 else _model_reads(lower, ask_words, word_set)
-        if read is None or any(a in _DEFINITIVE for a in actions):
+        found = None if any(a in _DEFINITIVE for a in actions) else self._model_read(ask, lower, ask_words,
+                                                                                       word_set, actions)
+        if found is None:
             return [f"critical:{a}" for a in actions]
-        found = model_features(ask, *read, actions)
         p = self.critical_model.probability(found)
         if p < self.thresholds.critical:
             return []
@@ -156,9 +156,14 @@ class TaskComplexityClassifier:
         findings = rule_findings(text, lower, word_set, "", len(ask_words))
         if findings:
             return True
+        found = self._model_read(text, lower, ask_words, word_set, findings)
+        return found is not None and self.critical_model.probability(found) >= self.thresholds.critical
+
+    def _model_read(self, ask: str, lower: str, ask_words: list[str], word_set: frozenset[str],
+                    actions: list[str]) -> AskFeatures | None:
+        """The critical model's features of an ask, or None when the model is off or leaves it to the rules."""
         read = None if self.thresholds.critical >= 1.0 else _model_reads(lower, ask_words, word_set)
-        return read is not None and (self.critical_model.probability(model_features(text, *read, findings))
-                                     >= self.thresholds.critical)
+        return None if read is None else model_features(ask, *read, actions)
 
     def level_of(self, score: float) -> TaskComplexity:
         """The level of a non-critical ask with this score (the score bands)."""
