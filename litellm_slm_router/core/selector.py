@@ -88,7 +88,7 @@ def select(
             opt.max_output_tokens, budget, pol.min_output_tokens, opt.default_max_tokens or pol.default_max_tokens,
             choices)
         capability = _capability_gap(opt, need, needs)
-        missing = [feature for feature in request_needs if feature not in opt.supports]
+        missing = [feature for feature in request_needs if feature not in opt.supports] if request_needs else ()
         if missing:
             reason = f"not capable: does not support {', '.join(missing)}, which the request uses"
         elif not opt.is_local and not pol.allow_cloud_fallback:
@@ -144,8 +144,7 @@ def select(
         requested_max_tokens=requested_max_tokens, budget_cost_usd=budget.cost_usd, budget_tokens=budget.tokens,
         candidates=tuple(verdicts), selected_deployment_id=selected.option.deployment_id,
         selected_model=selected.option.model, reason=reason, max_tokens=selected.output_tokens,
-        estimated_cost=selected.projected_cost_usd, outcome=None, cost_usd=None, usage_prompt_tokens=None,
-        usage_completion_tokens=None,
+        estimated_cost=selected.projected_cost_usd,
     )
 
 

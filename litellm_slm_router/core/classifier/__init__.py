@@ -125,11 +125,11 @@ class TaskComplexityClassifier:
     def _critical(self, ask: str, lower: str, ask_words: list[str], word_set: frozenset[str],
                   actions: list[str]) -> list[str]:
         """The ``critical:`` signals of a critical ask, or [] when it is not critical."""
-        found = None if any(a in _DEFINITIVE for a in actions) else self._model_read(ask, lower, ask_words,
-                                                                                       word_set, actions)
-        if found is None:
+        read = None if any(a in _DEFINITIVE for a in actions) else self._model_read(ask, lower, ask_words,
+                                                                                      word_set, actions)
+        if read is None:
             return [f"critical:{a}" for a in actions]
-        p = self.critical_model.probability(found)
+        found, p = read
         if p < self.thresholds.critical:
             return []
         reasons = ",".join(self.critical_model.reasons(found))
@@ -156,14 +156,22 @@ class TaskComplexityClassifier:
         findings = rule_findings(text, lower, word_set, "", len(ask_words))
         if findings:
             return True
-        found = self._model_read(text, lower, ask_words, word_set, findings)
-        return found is not None and self.critical_model.probability(found) >= self.thresholds.critical
+        read = self._model_read(text, lower, ask_words, word_set, findings)
+        return read is not None and read[1] >= self.thresholds.critical
 
     def _model_read(self, ask: str, lower: str, ask_words: list[str], word_set: frozenset[str],
-                    actions: list[str]) -> AskFeatures | None:
-        """The critical model's features of an ask, or None when the model is off or leaves it to the rules."""
-        read = None if self.thresholds.critical >= 1.0 else _model_reads(lower, ask_words, word_set)
-        return None if read is None else model_features(ask, *read, actions)
+                    actions: list[str]) -> tuple[AskFeatures, float] | None:
+        """The critical model's features of an ask and its probability, or None when the model is off or
+        leaves the ask to the rules (:func:`_model_reads`). Whether the ask is a word problem is looked up
+        only when the rules or the model call it critical: otherwise it is not critical either way."""
+        read = None if self.thresholds.critical >= 1.0 else _model_window(lower, ask_words, word_set)
+        if read is None:
+            return None
+        found = model_features(ask, *read, actions)
+        p = self.critical_model.probability(found)
+        if (actions or p >= self.thresholds.critical) and is_word_problem(read[0]):
+            return None
+        return found, p
 
     def level_of(self, score: float) -> TaskComplexity:
         """The level of a non-critical ask with this score (the score bands)."""
@@ -191,10 +199,15 @@ def _model_reads(lower: str, ask_words: list[str], word_set: frozenset[str]) -> 
     """What the critical model reads of an ask (:func:`.critical_model.window`), or None when it leaves
     the ask to the rules: an empty ask, a bare confirmation ("yes please": critical only when the ask
     before it is), and a word problem's story."""
+    read = _model_window(lower, ask_words, word_set)
+    return None if read is None or is_word_problem(read[0]) else read
+
+
+def _model_window(lower: str, ask_words: list[str], word_set: frozenset[str]) -> tuple[str, AbstractSet[str]] | None:
+    """:func:`_model_reads` before its word-problem test: None for an empty ask and a bare confirmation."""
     if not ask_words or bare_confirmation(word_set):
         return None
-    read = window(lower, ask_words, word_set)
-    return None if is_word_problem(read[0]) else read
+    return window(lower, ask_words, word_set)
 
 
 def critical_features_of(messages: Sequence[Any] | str | None) -> set[str] | None:

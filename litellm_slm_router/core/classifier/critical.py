@@ -14,7 +14,7 @@ import re
 from litellm_slm_router.core.classifier import risk_words
 from litellm_slm_router.core.classifier import risk_words_ext as ext
 from litellm_slm_router.core.classifier.score import FENCE, MATERIAL, NUMBER
-from litellm_slm_router.core.classifier.text import PhraseIndex, asks_quantity, opening, sentence_tokens
+from litellm_slm_router.core.classifier.text import PhraseIndex, asks_quantity, holds_any, opening, sentence_tokens
 
 __all__ = ["critical_actions"]
 
@@ -39,6 +39,10 @@ _OBJECT_PHRASES = {kind: PhraseIndex(phrases) for kind, phrases in risk_words.RI
 # Per kind, every word that can hint at its dangerous object (single words and the words phrases are filed under).
 _OBJECT_WORDS = {kind: risk_words.RISK_OBJECTS[kind] | _OBJECT_PHRASES[kind].words for kind in risk_words.RISK_OBJECTS}
 _ANY_OBJECT_WORD = frozenset().union(*_OBJECT_WORDS.values())
+# Per verb, the kinds of action it can do; per object word, the kinds whose object it can hint at.
+_VERB_KINDS = {verb: frozenset(kinds) for verb, kinds in risk_words.RISK_VERBS.items()}
+_OBJECT_KINDS = {word: frozenset(kind for kind, of_kind in _OBJECT_WORDS.items() if word in of_kind)
+                 for word in _ANY_OBJECT_WORD}
 # Per kind, the risky verbs that can do it.
 _KIND_VERBS = {kind: frozenset(v for v, kinds in risk_words.RISK_VERBS.items() if kind in kinds)
                for kind in risk_words.RISK_OBJECTS}
@@ -49,6 +53,11 @@ _DELETE_OR_CHANGE = _KIND_VERBS[risk_words.DELETE] | _KIND_VERBS[risk_words.CHAN
 # Every word some rule of _worth_scanning needs (a verb, a form of one, a command, a phrase's key word).
 _TRIGGERS = (risk_words.RISK_VERB_SET | _GERUNDS | _PARTICIPLES | _PARTICLE_HEADS | ext.CLI_TOOLS
              | risk_words.EXEC_WORDS | risk_words.LIGHT_VERBS | _LITERALS.words | _RISK_PHRASES.words)
+# Every word a test of _worth_scanning looks for. The ask's words are narrowed to these once, so the
+# tests after the first look among a handful of words instead of all the ask's (same answers).
+_SCANNED = (_TRIGGERS | _ANY_OBJECT_WORD | ext.NEED_WORDS | _ACTION_NOUNS | {"live"}
+            | frozenset().union(*ext.PARTICLE_VERBS.values()) | _LITERALS.needed | _RISK_PHRASES.needed
+            | frozenset().union(*(phrases.needed for phrases in _OBJECT_PHRASES.values())))
 _PLURAL_AUDIENCE = frozenset({"everyone", "everybody", "subscribers", "list", "iedereen", "followers"})
 _EVERY = frozenset({"every", "each", "all", "jeden", "jede", "chaque", "cada", "ogni", "elke"})
 _TO_ME = frozenset({"me", "myself", "mir", "moi", "mí", "mim"})
@@ -139,21 +148,25 @@ def _worth_scanning(lower: str, word_set: frozenset[str]) -> bool:
     its kind (a cheap superset of what the scan accepts)."""
     if word_set.isdisjoint(_TRIGGERS):
         return False  # no word any rule starts from: most asks stop here
+    word_set = word_set & _SCANNED  # the ask's words the tests below can find (see _SCANNED)
+    prod = "prod" in lower  # production named ("prod", "production", "billing-prod"): one search of the text
     verbs = word_set & risk_words.RISK_VERB_SET
     if verbs:
         named = word_set & _ANY_OBJECT_WORD
         if named:
-            for kind in {kind for verb in verbs for kind in risk_words.RISK_VERBS[verb]}:  # what the verbs can do
+            # The kinds the verbs can do whose object a named word can hint at.
+            kinds = (frozenset().union(*map(_VERB_KINDS.__getitem__, verbs))
+                     & frozenset().union(*map(_OBJECT_KINDS.__getitem__, named)))
+            for kind in kinds:
                 of_kind = named & _OBJECT_WORDS[kind]
-                if of_kind and (of_kind & risk_words.RISK_OBJECTS[kind]
-                                or _OBJECT_PHRASES[kind].first(lower, word_set)):
+                if of_kind & risk_words.RISK_OBJECTS[kind] or _OBJECT_PHRASES[kind].first(lower, word_set):
                     return True
         # Objects named without a listed word: production, an amount, an admin account, a path.
-        if verbs & _KIND_VERBS[risk_words.DEPLOY] and (verbs & risk_words.DEPLOY_ITSELF or "prod" in lower):
+        if verbs & _KIND_VERBS[risk_words.DEPLOY] and (verbs & risk_words.DEPLOY_ITSELF or prod):
             return True
-        if verbs & ext.MONEY_ITSELF or ("prod" in lower and verbs & _DELETE_OR_CHANGE):
+        if verbs & ext.MONEY_ITSELF or (prod and verbs & _DELETE_OR_CHANGE):
             return True
-        if verbs & _KIND_VERBS[risk_words.MONEY] and ("$" in lower or "€" in lower or "£" in lower or "¥" in lower):
+        if verbs & _KIND_VERBS[risk_words.MONEY] and holds_any(lower, "$€£¥"):
             return True
         if verbs & _KIND_VERBS[risk_words.ADMIN] and "admin" in lower:
             return True
@@ -163,9 +176,9 @@ def _worth_scanning(lower: str, word_set: frozenset[str]) -> bool:
         return True
     forms = (word_set & _GERUNDS or (word_set & _PARTICIPLES and word_set & ext.NEED_WORDS)
              or any(not word_set.isdisjoint(ext.PARTICLE_VERBS[h]) for h in word_set & _PARTICLE_HEADS))
-    if forms and (word_set & _ANY_OBJECT_WORD or "prod" in lower):
+    if forms and (word_set & _ANY_OBJECT_WORD or prod):
         return True
-    if word_set & risk_words.EXEC_WORDS and ("prod" in lower or "live" in word_set or "```" in lower):
+    if word_set & risk_words.EXEC_WORDS and (prod or "live" in word_set or "```" in lower):
         return True
     if word_set & risk_words.LIGHT_VERBS and word_set & _ACTION_NOUNS:
         return True
@@ -319,7 +332,7 @@ def _object_for(kind: str, clause: list[str], clause_text: str, sentence: list[s
     if kind == risk_words.ADMIN:
         return next((t for t in scope if "admin" in t), "")
     text = " " + " ".join(scope) + " "
-    if kind == risk_words.MONEY and any(c in text for c in "$€£¥"):
+    if kind == risk_words.MONEY and holds_any(text, "$€£¥"):
         return "amount"
     if kind == risk_words.MONEY and verb in ext.MONEY_ITSELF:
         return "refund(implied)"

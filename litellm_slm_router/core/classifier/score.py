@@ -13,9 +13,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from itertools import repeat
+from operator import mul
 
 from litellm_slm_router.core.classifier import risk_words, score_words
-from litellm_slm_router.core.classifier.text import PhraseIndex, opening, sentence_tokens
+from litellm_slm_router.core.classifier.text import PhraseIndex, holds_any, opening, sentence_tokens
 
 _STRIP = ",;()[]{}\"'"
 
@@ -34,6 +36,12 @@ _STEP_PHRASES = PhraseIndex(score_words.MULTI_STEP_PHRASES)
 _RELATIONS = PhraseIndex(score_words.MATH_RELATIONS)
 _ADVICE_PHRASES = PhraseIndex(score_words.ADVICE_PHRASES)
 _BREVITY_PHRASES = PhraseIndex(score_words.BREVITY_PHRASES)
+# Every word features() looks up: its word lists, and every word its phrases need. An ask's words are
+# narrowed to these once, so each list's test looks among a few words instead of all the ask's.
+_VOCABULARY = frozenset().union(
+    score_words.CODE, score_words.NUMBER_WORDS, score_words.MATH, score_words.HARD, score_words.ANALYTIC,
+    score_words.CONSTRAINT, score_words.DELIVERABLE, score_words.BREVITY, score_words.SIMPLE, score_words.CREATIVE,
+    score_words.FRACTIONS, _STEP_PHRASES.needed, _RELATIONS.needed, _ADVICE_PHRASES.needed, _BREVITY_PHRASES.needed)
 
 # The features, in a fixed order (a fitted weight file names the same ones). Each is 0 when absent.
 FEATURES: tuple[str, ...] = (
@@ -93,7 +101,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 
 def logit(values: Mapping[str, float], weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> float:
     """The weighted sum of the features (a feature without a weight counts 0)."""
-    return sum(weights.get(name, 0.0) * value for name, value in values.items() if value)
+    return sum(map(mul, map(weights.get, values, repeat(0.0)), values.values()))
 
 
 def need_logit(raw: str, lower: str, words: list[str], word_set: frozenset[str], signals: list[str],
@@ -146,16 +154,17 @@ def features(raw: str, lower: str, words: list[str], word_set: frozenset[str],
         fenced = len(blocks)
         code_lines = sum(b.count("\n") for b in blocks)
         prose = FENCE.sub(" ", raw)
-    code_words = len(word_set & score_words.CODE)
+    known = word_set & _VOCABULARY  # the ask's words that any list below has (see _VOCABULARY)
+    code_words = len(known & score_words.CODE)
     # Code symbols count only in a text that has one of these characters (so "->" or "::" alone in
     # prose is not code).
-    symbols = len(_CODE_SYMBOLS.findall(raw)) if any(c in raw for c in "({;=<#") else 0
+    symbols = len(_CODE_SYMBOLS.findall(raw)) if holds_any(raw, "({;=<#") else 0
     code = (min(code_words + 2 * fenced + min(symbols, 3) + min(code_lines / 8.0, 3.0), 7) / 7.0
             if code_words or fenced or symbols else 0.0)
 
     # "Summarise this: <pasted text>": math and structure are read in the instruction, not the material.
     material = MATERIAL.search(prose) if ":" in prose or "\n\n" in prose else None  # else it cannot match
-    prose_words, prose_set = words, word_set
+    prose_words, prose_set, prose_known = words, word_set, known
     # A question after the material ("... in it: red, white ... How many?") is the ask itself.
     if material and material.start() < len(prose) // 2 and not prose.rstrip().endswith("?"):
         head_tokens = sentence_tokens(prose[: material.start()].lower())
@@ -166,10 +175,11 @@ def features(raw: str, lower: str, words: list[str], word_set: frozenset[str],
             prose = prose[: material.start()]
             prose_words = [t.strip(_STRIP) for t in head_tokens]
             prose_set = frozenset(prose_words)
+            prose_known = prose_set & _VOCABULARY
             signals.append("material")
 
     # Math: every quantity and every operation cue is roughly one more step to get right.
-    found = NUMBER.findall(prose) if any(digit in prose for digit in "0123456789") else []
+    found = NUMBER.findall(prose) if holds_any(prose, "0123456789") else []
     numbers = len(found)
     questions = prose.count("?")
     if surface:
@@ -184,16 +194,16 @@ def features(raw: str, lower: str, words: list[str], word_set: frozenset[str],
         money = sum(prose.count(c) for c in "$€£¥")
         if money:
             f["money"] = float(money)
-    quantities = numbers + len(prose_set & score_words.NUMBER_WORDS)
+    quantities = numbers + len(prose_known & score_words.NUMBER_WORDS)
     if "-" in prose:  # "three-fourths", "one-eighth", "twenty-five"
         quantities += sum(1 for t in prose_set if "-" in t and score_words.NUMBER_WORDS.intersection(t.split("-")))
-    math_words = len(prose_set & score_words.MATH)
+    math_words = len(prose_known & score_words.MATH)
     operators = (len(_OPERATORS.findall(prose)) + ("=" in prose)) if numbers else 0
     if "√" in prose or "∫" in prose or "∑" in prose:
         operators += 1
     is_math = bool((quantities >= 2 and (math_words or operators or "?" in prose))
                    or (math_words >= 2 and quantities) or operators)
-    if is_math and not (fenced or symbols) and word_set & score_words.CODE <= score_words.CODE_EVERYDAY:
+    if is_math and not (fenced or symbols) and known & score_words.CODE <= score_words.CODE_EVERYDAY:
         code = 0.0  # a word problem about a "class" or a "library": ordinary English, not code
     elif is_math and code and math_words < 2:
         is_math = False  # numbers in a query, a regex or a pasted listing are data, not a word problem
@@ -206,11 +216,11 @@ def features(raw: str, lower: str, words: list[str], word_set: frozenset[str],
         # A word problem: its difficulty is how many steps it takes (every quantity and operation
         # cue is one more), not the wording around them, so the writing-task features below do not
         # apply to it.
-        relations = _RELATIONS.occurrences(lower, word_set) + prose.count("%")
+        relations = _RELATIONS.occurrences(lower, known) + prose.count("%")
         steps = quantities + 0.7 * math_words + operators + relations
         f["math"] = 1.0
         f["math_steps"] = math.log1p(max(steps - 2.0, 0.0))
-        fractions = _count_fractions(prose, prose_words, prose_set)
+        fractions = _count_fractions(prose, prose_words, prose_known)
         signals.append(f"math:{quantities}q/{math_words}w/{operators}o/{relations}r")
         if fractions:
             f["fractions"] = math.log1p(fractions)
@@ -219,7 +229,7 @@ def features(raw: str, lower: str, words: list[str], word_set: frozenset[str],
             needs.append("reasoning")
 
     # Hard reasoning and analysis vocabulary: one hard word is already a strong sign.
-    hard = word_set & score_words.HARD
+    hard = known & score_words.HARD
     if hard:
         f["hard"] = 1.0
         f["hard_extra"] = float(min(len(hard), 3) - 1)
@@ -230,47 +240,48 @@ def features(raw: str, lower: str, words: list[str], word_set: frozenset[str],
             needs.append("reasoning")
     if is_math and not code:
         return f
-    analytic = len(word_set & score_words.ANALYTIC)
+    analytic = len(known & score_words.ANALYTIC)
     if analytic:
         f["analytic"] = min(analytic, 3) / 3.0
         signals.append(f"analysis:{analytic}")
 
     # Structure: list items, several questions, step phrases, constraints.
     items = len(_LIST_ITEM.findall(prose)) if "\n" in prose else 0
-    steps = _STEP_PHRASES.count(lower, word_set)
-    constraints = len(word_set & score_words.CONSTRAINT)
+    steps = _STEP_PHRASES.count(lower, known)
+    constraints = len(known & score_words.CONSTRAINT)
     structure = min(items + max(questions - 1, 0) + 2 * steps + constraints, 8) / 8.0
     if structure:
         f["structure"] = structure
         signals.append(f"structure:{items}i/{questions}q/{steps}p/{constraints}c")
 
     # Asked for a deliverable (a text, code, a plan, a checklist) rather than a fact.
-    if n_words > 6 and word_set & score_words.DELIVERABLE:
+    if n_words > 6 and known & score_words.DELIVERABLE:
         f["deliverable"] = 1.0 + f.get("deliverable", 0.0)
         signals.append("deliverable")
-    if _ADVICE_PHRASES.first(lower, word_set):
+    if _ADVICE_PHRASES.first(lower, known):
         f["advice"] = 1.0
         signals.append("advice")
 
     # Pull-downs: a request to be brief; short look-ups and greetings; creative writing. A word
     # problem that mentions a story or a trip is still a math problem, so these skip it.
-    if word_set & score_words.BREVITY or _BREVITY_PHRASES.first(lower, word_set):
+    if known & score_words.BREVITY or _BREVITY_PHRASES.first(lower, known):
         f["brief"] = 1.0
         signals.append("brief")
-    if n_words <= 12 and (word_set & score_words.SIMPLE or lower.startswith(score_words.SIMPLE_OPENINGS)):
+    if n_words <= 12 and (known & score_words.SIMPLE or lower.startswith(score_words.SIMPLE_OPENINGS)):
         f["lookup"] = 1.0
         signals.append("lookup")
-    creative = len(word_set & score_words.CREATIVE)
+    creative = len(known & score_words.CREATIVE)
     if creative:
         f["creative"] = min(creative, 2) / 2.0
         signals.append(f"creative:{creative}")
     return f
 
 
-def _count_fractions(prose: str, prose_words: list[str], prose_set: frozenset[str]) -> int:
-    """Fractions and ratios: "3/4", "half", "two-thirds" (each occurrence counts)."""
+def _count_fractions(prose: str, prose_words: list[str], prose_known: frozenset[str]) -> int:
+    """Fractions and ratios: "3/4", "half", "two-thirds" (each occurrence counts); ``prose_known`` is the
+    prose's words in ``_VOCABULARY``."""
     n = len(_FRACTION.findall(prose)) if "/" in prose else 0
-    if prose_set & score_words.FRACTIONS:
+    if prose_known & score_words.FRACTIONS:
         n += sum(w in score_words.FRACTIONS for w in prose_words)
     if "-" in prose:
         n += sum(1 for w in prose_words if "-" in w and score_words.FRACTIONS.intersection(w.split("-")))

@@ -9,8 +9,8 @@ from typing import Any
 from litellm_slm_router.core.classifier import risk_words
 from litellm_slm_router.core.classifier.score_words import words as word_list
 
-__all__ = ["PhraseIndex", "ask_text", "asks_quantity", "opening", "sentence_tokens", "split_conversation", "turns",
-           "words"]
+__all__ = ["PhraseIndex", "ask_text", "asks_quantity", "holds_any", "opening", "sentence_tokens", "split_conversation",
+           "turns", "words"]
 
 # Punctuation becomes a space before splitting into words; apostrophes, hyphens inside words,
 # '+', '#', '$', '€', '£' and '/' are kept so that "c++", "c#", "$", "don't" and "two-factor" stay words.
@@ -32,10 +32,15 @@ def words(lower: str) -> list[str]:
     return lower.translate(_SEPARATORS).split()
 
 
+def holds_any(text: str, parts: Iterable[str]) -> bool:
+    """Whether ``text`` holds any of ``parts`` (characters or substrings) as a substring. The searches run
+    in C, one after the other, without a Python loop: the classifier does several such tests per ask."""
+    return any(map(text.__contains__, parts))
+
+
 def asks_quantity(text: str) -> bool:
     """Whether a lower-cased text holds a quantity question ("how many", "combien", ...), as a substring."""
-    return (any(stem in text for stem in risk_words.QUANTITY_STEMS)
-            and any(q in text for q in risk_words.QUANTITY_QUESTIONS))
+    return holds_any(text, risk_words.QUANTITY_STEMS) and holds_any(text, risk_words.QUANTITY_QUESTIONS)
 
 
 def sentence_tokens(text: str) -> list[str]:
@@ -139,6 +144,8 @@ class PhraseIndex:
             by_word.setdefault(key, []).append((phrase, frozenset(phrase_words[:-1]) - {key}))
         self.by_word = {w: tuple(v) for w, v in by_word.items()}
         self.words = frozenset(self.by_word)
+        # Every word a phrase can need to be found: its key word and the others it checks.
+        self.needed = self.words.union(*(others for entries in self.by_word.values() for _, others in entries))
 
     def _found(self, lower: str, word_set: frozenset[str]) -> Iterable[str]:
         for w in word_set & self.words:
