@@ -39,10 +39,9 @@ _OBJECT_PHRASES = {kind: PhraseIndex(phrases) for kind, phrases in risk_words.RI
 # Per kind, every word that can hint at its dangerous object (single words and the words phrases are filed under).
 _OBJECT_WORDS = {kind: risk_words.RISK_OBJECTS[kind] | _OBJECT_PHRASES[kind].words for kind in risk_words.RISK_OBJECTS}
 _ANY_OBJECT_WORD = frozenset().union(*_OBJECT_WORDS.values())
-# Per verb, the kinds of action it can do; per object word, the kinds whose object it can hint at.
-_VERB_KINDS = {verb: frozenset(kinds) for verb, kinds in risk_words.RISK_VERBS.items()}
-_OBJECT_KINDS = {word: frozenset(kind for kind, of_kind in _OBJECT_WORDS.items() if word in of_kind)
-                 for word in _ANY_OBJECT_WORD}
+# Per risky verb, every word that can hint at an object of the kinds of action it can do.
+_VERB_OBJECT_WORDS = {verb: frozenset().union(*(_OBJECT_WORDS[kind] for kind in kinds))
+                      for verb, kinds in risk_words.RISK_VERBS.items()}
 # Per kind, the risky verbs that can do it.
 _KIND_VERBS = {kind: frozenset(v for v, kinds in risk_words.RISK_VERBS.items() if kind in kinds)
                for kind in risk_words.RISK_OBJECTS}
@@ -154,13 +153,14 @@ def _worth_scanning(lower: str, word_set: frozenset[str]) -> bool:
     if verbs:
         named = word_set & _ANY_OBJECT_WORD
         if named:
-            # The kinds the verbs can do whose object a named word can hint at.
-            kinds = (frozenset().union(*map(_VERB_KINDS.__getitem__, verbs))
-                     & frozenset().union(*map(_OBJECT_KINDS.__getitem__, named)))
-            for kind in kinds:
-                of_kind = named & _OBJECT_WORDS[kind]
-                if of_kind & risk_words.RISK_OBJECTS[kind] or _OBJECT_PHRASES[kind].first(lower, word_set):
-                    return True
+            for verb in verbs:
+                if named.isdisjoint(_VERB_OBJECT_WORDS[verb]):
+                    continue  # no named word hints at an object this verb can act on
+                for kind in risk_words.RISK_VERBS[verb]:
+                    of_kind = named & _OBJECT_WORDS[kind]
+                    if of_kind and (of_kind & risk_words.RISK_OBJECTS[kind]
+                                    or _OBJECT_PHRASES[kind].first(lower, word_set)):
+                        return True
         # Objects named without a listed word: production, an amount, an admin account, a path.
         if verbs & _KIND_VERBS[risk_words.DEPLOY] and (verbs & risk_words.DEPLOY_ITSELF or prod):
             return True

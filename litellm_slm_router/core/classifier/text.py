@@ -147,15 +147,14 @@ class PhraseIndex:
         # Every word a phrase can need to be found: its key word and the others it checks.
         self.needed = self.words.union(*(others for entries in self.by_word.values() for _, others in entries))
 
-    def _found(self, lower: str, word_set: frozenset[str]) -> Iterable[str]:
+    def count(self, lower: str, word_set: frozenset[str]) -> int:
+        """How many of the phrases occur."""
+        n = 0
         for w in word_set & self.words:
             for phrase, others in self.by_word[w]:
                 if others <= word_set and phrase in lower:
-                    yield phrase
-
-    def count(self, lower: str, word_set: frozenset[str]) -> int:
-        """How many of the phrases occur."""
-        return sum(1 for _ in self._found(lower, word_set))
+                    n += 1
+        return n
 
     def occurrences(self, lower: str, word_set: frozenset[str]) -> int:
         """How many times the phrases occur as whole words (not just whether they do)."""
@@ -164,4 +163,8 @@ class PhraseIndex:
 
     def first(self, lower: str, word_set: frozenset[str]) -> str:
         """The first phrase found, or ""."""
-        return next(iter(self._found(lower, word_set)), "")
+        for w in word_set & self.words:
+            for phrase, others in self.by_word[w]:
+                if others <= word_set and phrase in lower:
+                    return phrase
+        return ""
