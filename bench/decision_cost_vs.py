@@ -104,8 +104,12 @@ def main() -> int:
 
     scratch = Path(tempfile.mkdtemp(prefix="decision-cost-vs-"))
     earlier = scratch / "earlier"
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(earlier), args.commit],
-                   check=True, capture_output=True)
+    added = subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(earlier), args.commit],
+                           capture_output=True, text=True)
+    if added.returncode:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise SystemExit(f"cannot check out {args.commit!r} (git worktree add: {added.stderr.strip()}); "
+                         "give a commit of this repository, e.g. fe67d60")
     try:
         trees = {"earlier": str(earlier), "now": str(ROOT)}
         workers = {name: subprocess.Popen([sys.executable, __file__, "--worker", tree], stdin=subprocess.PIPE,

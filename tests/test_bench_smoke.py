@@ -97,6 +97,15 @@ def test_decision_cost_vs_smoke(tmp_path):
     assert "decision-cost-vs-" not in worktrees  # removed afterwards
 
 
+def test_decision_cost_vs_refuses_an_unknown_commit_and_leaves_nothing(tmp_path):
+    env = {**ENV, "TMPDIR": str(tmp_path)}  # tempfile makes its scratch directory here
+    out = subprocess.run([sys.executable, "bench/decision_cost_vs.py", "no-such-commit"], cwd=ROOT, env=env,
+                         text=True, capture_output=True, timeout=60)
+    assert out.returncode == 1
+    assert "cannot check out 'no-such-commit'" in out.stderr and "Traceback" not in out.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_critical_in_domain_smoke(tmp_path):
     run(["bench/critical_in_domain.py", "--folds", "2", "--budgets", "20", "--json", str(tmp_path / "c.json")])
     sets = json.loads((tmp_path / "c.json").read_text())["sets"]
