@@ -368,3 +368,11 @@ def test_a_confirmation_of_a_confirmation_and_of_the_assistants_proposal(classif
     # An answer to a harmless question is not critical, whatever came before it.
     assert classifier.assess(_chat("Explain how DNS works.", "Want more detail on TTLs?", "yes please")
                              ).complexity is not TaskComplexity.CRITICAL
+
+
+def test_logit_skips_features_that_are_absent():
+    # A feature that did not fire counts 0 whatever its weight, and a falsy value is not multiplied.
+    from litellm_slm_router.core.classifier import logit
+
+    assert logit({"bias": 1.0, "code": 0.0}, {"bias": -1.0, "code": float("inf")}) == -1.0
+    assert logit({"bias": 1.0, "code": None}) == logit({"bias": 1.0})

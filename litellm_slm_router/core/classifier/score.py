@@ -13,8 +13,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from itertools import repeat
-from operator import mul
 
 from litellm_slm_router.core.classifier import risk_words, score_words
 from litellm_slm_router.core.classifier.text import PhraseIndex, holds_any, opening, sentence_tokens
@@ -101,7 +99,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 
 def logit(values: Mapping[str, float], weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> float:
     """The weighted sum of the features (a feature without a weight counts 0)."""
-    return sum(map(mul, map(weights.get, values, repeat(0.0)), values.values()))
+    return sum(weights.get(name, 0.0) * value for name, value in values.items() if value)
 
 
 def need_logit(raw: str, lower: str, words: list[str], word_set: frozenset[str], signals: list[str],
