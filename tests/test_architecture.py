@@ -12,7 +12,7 @@ LAYERS = {"core": 0, "ledger": 1, "records": 1, "adapters": 2, "proxy": 2, "task
           "__init__": 6}
 # The standard library the pure core may use: no files, sockets, processes, threads or logging.
 CORE_STDLIB = {"__future__", "collections", "dataclasses", "difflib", "enum", "hashlib", "json", "math", "re", "time",
-               "types", "typing", "uuid", "functools", "itertools", "operator"}
+               "types", "typing", "uuid", "functools", "itertools"}
 MAX_LINES = 400
 
 

@@ -147,14 +147,20 @@ class PhraseIndex:
         # Every word a phrase can need to be found: its key word and the others it checks.
         self.needed = self.words.union(*(others for entries in self.by_word.values() for _, others in entries))
 
-    def count(self, lower: str, word_set: frozenset[str]) -> int:
-        """How many of the phrases occur."""
-        n = 0
+    def _found(self, lower: str, word_set: frozenset[str], only_first: bool = False) -> list[str]:
+        """The phrases that occur (with ``only_first``, the first one alone)."""
+        found = []
         for w in word_set & self.words:
             for phrase, others in self.by_word[w]:
                 if others <= word_set and phrase in lower:
-                    n += 1
-        return n
+                    found.append(phrase)
+                    if only_first:
+                        return found
+        return found
+
+    def count(self, lower: str, word_set: frozenset[str]) -> int:
+        """How many of the phrases occur."""
+        return len(self._found(lower, word_set))
 
     def occurrences(self, lower: str, word_set: frozenset[str]) -> int:
         """How many times the phrases occur as whole words (not just whether they do)."""
@@ -163,8 +169,5 @@ class PhraseIndex:
 
     def first(self, lower: str, word_set: frozenset[str]) -> str:
         """The first phrase found, or ""."""
-        for w in word_set & self.words:
-            for phrase, others in self.by_word[w]:
-                if others <= word_set and phrase in lower:
-                    return phrase
-        return ""
+        found = self._found(lower, word_set, only_first=True)
+        return found[0] if found else ""
