@@ -102,10 +102,16 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=RESULTS / "decision_cost_vs.json")
     args = parser.parse_args()
 
+    # Resolved first, so that nothing the user typed reaches ``git worktree add`` as one of its options.
+    resolved = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", "--end-of-options",
+                               f"{args.commit}^{{commit}}"], capture_output=True, text=True)
+    if resolved.returncode:
+        raise SystemExit(f"cannot check out {args.commit!r}: not a commit of this repository; "
+                         "give one, e.g. fe67d60")
     scratch = Path(tempfile.mkdtemp(prefix="decision-cost-vs-"))
     earlier = scratch / "earlier"
-    added = subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(earlier), args.commit],
-                           capture_output=True, text=True)
+    added = subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(earlier),
+                            resolved.stdout.strip()], capture_output=True, text=True)
     if added.returncode:
         shutil.rmtree(scratch, ignore_errors=True)
         raise SystemExit(f"cannot check out {args.commit!r} (git worktree add: {added.stderr.strip()}); "

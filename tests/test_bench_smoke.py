@@ -106,6 +106,19 @@ def test_decision_cost_vs_refuses_an_unknown_commit_and_leaves_nothing(tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("commit", ["--lock", "-b"])
+def test_decision_cost_vs_refuses_a_git_option_for_a_commit(tmp_path, commit):
+    """After ``--`` argparse hands on anything; git must not read it as one of its own options (``--lock``
+    would leave a locked worktree that the clean-up cannot remove)."""
+    env = {**ENV, "TMPDIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "bench/decision_cost_vs.py", "--", commit], cwd=ROOT, env=env,
+                         text=True, capture_output=True, timeout=60)
+    assert out.returncode == 1 and f"cannot check out {commit!r}" in out.stderr, out.stderr
+    assert list(tmp_path.iterdir()) == []
+    worktrees = subprocess.run(["git", "worktree", "list"], cwd=ROOT, text=True, capture_output=True).stdout
+    assert "decision-cost-vs-" not in worktrees
+
+
 def test_critical_in_domain_smoke(tmp_path):
     run(["bench/critical_in_domain.py", "--folds", "2", "--budgets", "20", "--json", str(tmp_path / "c.json")])
     sets = json.loads((tmp_path / "c.json").read_text())["sets"]

@@ -370,6 +370,19 @@ def test_a_confirmation_of_a_confirmation_and_of_the_assistants_proposal(classif
                              ).complexity is not TaskComplexity.CRITICAL
 
 
+def test_a_prefilled_assistant_turn_does_not_hide_what_the_yes_confirms():
+    """A client may end the messages with the assistant's turn begun (a prefill): the "yes" still confirms
+    the proposal just before it, and the ask before that."""
+    for prefill in ("", "Running it now:"):
+        proposed = _chat("The DB is slow, any ideas?", "I can drop the table orders on production now. Shall I?",
+                         "yes", prefill)
+        assert CLASSIFIER.assess(proposed).complexity is TaskComplexity.CRITICAL, prefill
+        asked = _chat(BY_MODEL, "Shall I?", "yes", prefill)
+        assert CLASSIFIER.assess(asked).complexity is TaskComplexity.CRITICAL, prefill
+        harmless = _chat("Explain how DNS works.", "Want more detail on TTLs?", "yes please", prefill)
+        assert CLASSIFIER.assess(harmless).complexity is not TaskComplexity.CRITICAL, prefill
+
+
 def test_logit_skips_features_that_are_absent():
     # A feature that did not fire counts 0 whatever its weight, and a falsy value is not multiplied.
     from litellm_slm_router.core.classifier import logit

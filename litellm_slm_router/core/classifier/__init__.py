@@ -138,7 +138,9 @@ class TaskComplexityClassifier:
     def _confirms_critical(self, messages: Sequence[Any] | str | None) -> bool:
         """Whether the newest user turn, a bare confirmation, confirms a critical act: one the assistant's
         turn just before it proposes, or the newest earlier user ask that is not a confirmation itself."""
-        earlier = turns(messages)[:-1]
+        conversation = turns(messages)
+        newest = max((i for i, (role, _) in enumerate(conversation) if role == "user"), default=0)
+        earlier = conversation[:newest]  # before the newest user turn, past an assistant turn begun after it
         if earlier and earlier[-1][0] != "user" and self._flags(earlier[-1][1]):
             return True
         for role, text in reversed(earlier):
