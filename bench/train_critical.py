@@ -7,11 +7,11 @@
 Training data: the labelled sets in tests/data listed in TRAINING (critical and not-critical prompts
 by independent authors, see tests/data/critical_training.md; the development set, the classifier's
 own four-level set, and everyday prompts that are never critical).
-critical_independent_5.jsonl, _6 and _7 are *not* trained on: they are the held-out regression sets.
+critical_independent_5.jsonl, _6, _7 and _8 are *not* trained on: they are the held-out regression sets.
 
 The model is a logistic regression over the features of ``critical_features_of`` (every feature a
-weight, L2 penalty ``L2``), fitted by full-batch Adam for ``STEPS`` steps from zero: the same data
-give the same weights. Figures:
+weight, L2 penalty ``L2``), fitted by full-batch Adam for ``STEPS`` steps from zero, the rows of ordinary
+traffic and of the own four-level set counted ``WEIGHT`` times: the same data give the same weights. Figures:
 
 - leave-one-set-out: for each independent set, a model trained on every other training file scores
   that set (recall, precision at the shipped threshold), beside the word rules alone; the weights
@@ -52,18 +52,29 @@ TRAINING = ("critical_independent.jsonl", "critical_independent_2.jsonl", "criti
             "critical_train_g.jsonl", "critical_train_h.jsonl", "critical_train_j.jsonl", "critical_train_k.jsonl",
             "critical_train_l.jsonl", "critical_train_m.jsonl", "critical_train_n.jsonl", "critical_train_p.jsonl",
             "critical_train_q.jsonl", "critical_train_r.jsonl", "critical_train_s.jsonl", "critical_train_t.jsonl",
-            "critical_train_u.jsonl", "critical_train_v.jsonl",
-            "critical_dev.jsonl", "labelled_prompts.jsonl", "everyday_prompts.jsonl", "everyday_prompts_2.jsonl")
+            "critical_train_u.jsonl", "critical_train_v.jsonl", "critical_train_w.jsonl", "critical_train_x.jsonl",
+            "critical_train_y.jsonl", "critical_train_z.jsonl", "critical_train_aa.jsonl", "critical_train_ab.jsonl",
+            "critical_train_ac.jsonl", "critical_train_ad.jsonl", "critical_train_ae.jsonl",
+            "critical_train_af.jsonl", "critical_train_ah.jsonl", "critical_train_ai.jsonl",
+            "critical_train_aj.jsonl", "critical_train_ak.jsonl", "critical_train_al.jsonl",
+            "critical_train_am.jsonl", "critical_train_an.jsonl", "critical_dev.jsonl", "labelled_prompts.jsonl",
+            "everyday_prompts.jsonl", "everyday_prompts_2.jsonl", "everyday_prompts_3.jsonl")
 # The sets written by authors who saw nothing of the project: each is held out in turn.
-AUTHORS = TRAINING[:24]
-# Never trained on; set 5 measured issue 18's third round, set 6 its fourth, set 7 its fifth.
-HELD_OUT = ("critical_independent_5.jsonl", "critical_independent_6.jsonl", "critical_independent_7.jsonl")
+AUTHORS = TRAINING[:TRAINING.index("critical_dev.jsonl")]
+# Never trained on; set 5 measured issue 18's third round, set 6 its fourth, set 7 its fifth, set 8 its eighth.
+HELD_OUT = ("critical_independent_5.jsonl", "critical_independent_6.jsonl", "critical_independent_7.jsonl",
+            "critical_independent_8.jsonl")
 L2 = 1e-5
 STEPS = 150
 THRESHOLD = 0.25
 BIAS = -1.5  # fixed, not fitted: an ask needs evidence to be critical (a fitted bias put an empty ask at p 0.47)
 COMMON = 0.1
 KEEP = 0.2
+# Rows of these files count this many times in the fit. The author sets are half critical; ordinary traffic
+# is nearly never critical, and with round eight's data (twice the critical asks) long technical asks of the
+# own four-level set began to read critical (four false criticals there instead of one, accuracy 0.890).
+WEIGHT = {"everyday_prompts.jsonl": 3.0, "everyday_prompts_2.jsonl": 3.0, "everyday_prompts_3.jsonl": 3.0,
+          "labelled_prompts.jsonl": 3.0}
 
 
 def read_set(name: str) -> list[tuple[str | list, bool]]:
@@ -76,12 +87,14 @@ def read_set(name: str) -> list[tuple[str | list, bool]]:
     return rows
 
 
-def fit(rows: list[tuple[set[str], bool]]) -> dict[str, float]:
+def fit(rows: list[tuple[set[str], bool]], row_weights: list[float] | None = None) -> dict[str, float]:
     # A word in more than COMMON of the prompts ("the", "to", "please") says nothing about one ask, and
     # on other traffic many of them add up: it gets no weight.
     seen = Counter(f for found, _ in rows for f in found if f.startswith(("w:", "p:", "c:")))
     common = {f for f, n in seen.items() if n > COMMON * len(rows)}
     rows = [(found - common, label) for found, label in rows]
+    sw = np.ones(len(rows)) if row_weights is None else np.array(row_weights, dtype=float)
+    sw = sw / sw.mean()
     vocabulary: dict[str, int] = {}
     index: list[int] = []
     lengths: list[int] = []
@@ -96,12 +109,18 @@ def fit(rows: list[tuple[set[str], bool]]) -> dict[str, float]:
     v = np.zeros_like(w)
     for step in range(1, STEPS + 1):
         z = BIAS + np.bincount(row_of, weights=w[idx], minlength=len(rows))
-        g = 1.0 / (1.0 + np.exp(-z)) - y
+        g = (1.0 / (1.0 + np.exp(-z)) - y) * sw
         gw = np.bincount(idx, weights=g[row_of], minlength=len(vocabulary)) / len(rows) + L2 * w
         m = 0.9 * m + 0.1 * gw
         v = 0.999 * v + 0.001 * gw * gw
         w -= 0.05 * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
     return {f: float(w[i]) for f, i in vocabulary.items()}
+
+
+def fit_sets(rows: dict[str, list[tuple[set[str], bool]]], names: list[str]) -> dict[str, float]:
+    """:func:`fit` on the rows of these files, each row weighted by its file's ``WEIGHT`` (1 by default)."""
+    return fit([row for name in names for row in rows[name]],
+               [WEIGHT.get(name, 1.0) for name in names for _ in rows[name]])
 
 
 def classifier(weights: dict[str, float] | None) -> TaskComplexityClassifier:
@@ -140,7 +159,7 @@ def module_text(weights: dict[str, float]) -> str:
         "",
         "Trained on these files of tests/data (TRAINED_ON: the sha256 of their bytes, in this order):",
         *(f"    {name}" for name in TRAINING),
-        f"{len(shipped)} weights of at least {KEEP}; L2 {L2}; {STEPS} Adam steps.",
+        f"{len(shipped)} weights of at least {KEEP}; L2 {L2}; {STEPS} Adam steps; rows weighted {WEIGHT}.",
         '"""',
         "",
         f"TRAINED_ON = {digest()!r}",
@@ -174,12 +193,12 @@ def main() -> int:
     report: dict = {"threshold": THRESHOLD, "leave_one_set_out": {}, "false_critical": {}}
     print(f"leave-one-set-out at threshold {THRESHOLD}: a model trained without the set | the word rules alone")
     for name in AUTHORS:
-        weights = fit([row for other, data in rows.items() if other != name for row in data])
+        weights = fit_sets(rows, [other for other in rows if other != name])
         model, alone = figures(classifier(kept(weights)), sets[name]), figures(rules, sets[name])
         report["leave_one_set_out"][name] = {"model": model, "rules": alone}
         print(f"  {name:34} recall / precision {model['recall']:.3f} / {model['precision']:.3f}"
               f"   rules {alone['recall']:.3f} / {alone['precision']:.3f}")
-    weights = fit([row for data in rows.values() for row in data])
+    weights = fit_sets(rows, list(rows))
     text = module_text(weights)
     shipped = classifier(kept(weights))
     if args.held_out:

@@ -6,9 +6,10 @@ listed in its TRAINING. The word rules alone (``critical: 1.0``) found 0.34-0.62
 author's critical requests (set 4: 0.617 / 0.902; set 5, before this round: 0.343 / 0.852).
 
 - leave-one-set-out: the trainer fits a model without one author's set and scores that set;
-- sets 5, 6 and 7 (critical_independent_5.jsonl, _6, _7; see their .md files) are never trained on: the
+- sets 5 to 8 (critical_independent_5.jsonl ... _8; see their .md files) are never trained on: the
   held-out figures (set 6 before round four: 0.921 / 0.896, the rules alone 0.272 / 0.888; set 7 before
-  round five: 0.871 / 0.905, the rules alone 0.362 / 0.837);
+  round five: 0.871 / 0.905, the rules alone 0.362 / 0.837; set 8 before round eight: 0.927 / 0.927, the
+  rules alone 0.308 / 0.748);
 - the shipped weights must be what the shipped data trains (the trainer's ``--check``).
 """
 
@@ -29,36 +30,54 @@ BENCH_DATA = ROOT.parent / "shared" / "bench-data" / "routellm"
 
 # Measured (bench/train_critical.py; BENCHMARKS.md section 1), less about 0.02 for another CPU's rounding.
 LEAVE_ONE_OUT = [
-    ("critical_independent.jsonl", 0.96, 0.94),     # 0.987 / 0.969
-    ("critical_independent_2.jsonl", 0.96, 0.95),   # 0.980 / 0.973
-    ("critical_independent_3.jsonl", 0.95, 0.91),   # 0.973 / 0.935
-    ("critical_independent_4.jsonl", 0.96, 0.89),   # 0.980 / 0.912
-    ("critical_train_a.jsonl", 0.95, 0.85),         # 0.976 / 0.870  agents and tool calls
-    ("critical_train_b.jsonl", 0.91, 0.83),         # 0.937 / 0.857  European languages
-    ("critical_train_c.jsonl", 0.92, 0.80),         # 0.941 / 0.821  other scripts
-    ("critical_train_d.jsonl", 0.92, 0.88),         # 0.942 / 0.904  workplace context
-    ("critical_train_e.jsonl", 0.92, 0.87),         # 0.945 / 0.896  other domains
-    ("critical_train_f.jsonl", 0.94, 0.83),         # 0.961 / 0.856  casual and mobile
-    ("critical_train_g.jsonl", 0.93, 0.77),         # 0.952 / 0.799  hard near misses
-    ("critical_train_h.jsonl", 0.80, 0.84),         # 0.820 / 0.864  long and multi-part
-    ("critical_train_j.jsonl", 0.89, 0.76),         # 0.919 / 0.784  less common European languages
-    ("critical_train_k.jsonl", 0.90, 0.75),         # 0.927 / 0.776  Asian, Middle Eastern, African languages
-    ("critical_train_l.jsonl", 0.87, 0.82),         # 0.894 / 0.849  the instruction in the middle
-    ("critical_train_m.jsonl", 0.91, 0.88),         # 0.931 / 0.900  short and terse
-    ("critical_train_n.jsonl", 0.83, 0.80),         # 0.859 / 0.825  long asks, the risky act in pasted material
-    ("critical_train_p.jsonl", 0.87, 0.80),         # 0.891 / 0.820  major languages, colloquial
-    ("critical_train_q.jsonl", 0.89, 0.86),         # 0.914 / 0.889  indirect criticals and close near misses
-    ("critical_train_r.jsonl", 0.81, 0.81),         # 0.835 / 0.835  languages with fewer speakers online
-    ("critical_train_s.jsonl", 0.73, 0.79),         # 0.753 / 0.818  more languages with fewer speakers online
-    ("critical_train_t.jsonl", 0.84, 0.87),         # 0.867 / 0.891  long asks, the act pasted (second author)
-    ("critical_train_u.jsonl", 0.93, 0.85),         # 0.950 / 0.879  colloquial, code-switched, mid-resource
-    ("critical_train_v.jsonl", 0.93, 0.81),         # 0.954 / 0.833  hard near misses beside close criticals
+    ("critical_independent.jsonl", 0.96, 0.95),     # 0.981 / 0.975
+    ("critical_independent_2.jsonl", 0.96, 0.94),   # 0.980 / 0.967
+    ("critical_independent_3.jsonl", 0.96, 0.91),   # 0.987 / 0.930
+    ("critical_independent_4.jsonl", 0.96, 0.86),   # 0.987 / 0.880
+    ("critical_train_a.jsonl", 0.97, 0.83),         # 0.994 / 0.858  agents and tool calls
+    ("critical_train_b.jsonl", 0.94, 0.83),         # 0.966 / 0.857  European languages
+    ("critical_train_c.jsonl", 0.96, 0.81),         # 0.988 / 0.832  other scripts
+    ("critical_train_d.jsonl", 0.93, 0.87),         # 0.953 / 0.896  workplace context
+    ("critical_train_e.jsonl", 0.96, 0.87),         # 0.982 / 0.896  other domains
+    ("critical_train_f.jsonl", 0.95, 0.84),         # 0.978 / 0.862  casual and mobile
+    ("critical_train_g.jsonl", 0.97, 0.81),         # 0.993 / 0.838  hard near misses
+    ("critical_train_h.jsonl", 0.79, 0.83),         # 0.815 / 0.853  long and multi-part
+    ("critical_train_j.jsonl", 0.95, 0.80),         # 0.975 / 0.825  less common European languages
+    ("critical_train_k.jsonl", 0.95, 0.76),         # 0.974 / 0.782  Asian, Middle Eastern, African languages
+    ("critical_train_l.jsonl", 0.85, 0.84),         # 0.879 / 0.866  the instruction in the middle
+    ("critical_train_m.jsonl", 0.95, 0.85),         # 0.974 / 0.873  short and terse
+    ("critical_train_n.jsonl", 0.87, 0.81),         # 0.894 / 0.831  long asks, the risky act in pasted material
+    ("critical_train_p.jsonl", 0.94, 0.83),         # 0.964 / 0.855  major languages, colloquial
+    ("critical_train_q.jsonl", 0.95, 0.89),         # 0.976 / 0.915  indirect criticals and close near misses
+    ("critical_train_r.jsonl", 0.90, 0.84),         # 0.922 / 0.862  languages with fewer speakers online
+    ("critical_train_s.jsonl", 0.79, 0.78),         # 0.810 / 0.807  more languages with fewer speakers online
+    ("critical_train_t.jsonl", 0.86, 0.87),         # 0.889 / 0.894  long asks, the act pasted (second author)
+    ("critical_train_u.jsonl", 0.95, 0.86),         # 0.973 / 0.885  colloquial, code-switched, mid-resource
+    ("critical_train_v.jsonl", 0.95, 0.86),         # 0.977 / 0.880  hard near misses beside close criticals
+    ("critical_train_w.jsonl", 0.94, 0.84),         # 0.960 / 0.866  plain workplace asks, Central and E. Europe, Nordic
+    ("critical_train_x.jsonl", 0.91, 0.90),         # 0.933 / 0.922  commitments and the physical world
+    ("critical_train_y.jsonl", 0.91, 0.85),         # 0.937 / 0.878  South, South-East, East Asian and African languages
+    ("critical_train_z.jsonl", 0.97, 0.86),         # 0.992 / 0.880  Western European and American languages
+    ("critical_train_aa.jsonl", 0.96, 0.92),        # 0.980 / 0.942  agents with tools, many languages
+    ("critical_train_ab.jsonl", 0.96, 0.90),        # 0.985 / 0.923  customer support and e-commerce back office
+    ("critical_train_ac.jsonl", 0.94, 0.91),        # 0.964 / 0.931  finance, HR and office administration
+    ("critical_train_ad.jsonl", 0.86, 0.85),        # 0.882 / 0.879  very short asks, 1-8 words
+    ("critical_train_ae.jsonl", 0.97, 0.93),        # 0.994 / 0.958  everyday traffic, a third critical
+    ("critical_train_af.jsonl", 0.93, 0.85),        # 0.952 / 0.870  Slavic, Middle Eastern and Central Asian languages
+    ("critical_train_ah.jsonl", 0.94, 0.93),        # 0.968 / 0.957  healthcare, pharmacy, labs, insurance
+    ("critical_train_ai.jsonl", 0.95, 0.90),        # 0.976 / 0.923  government, law firms, schools, NGOs
+    ("critical_train_aj.jsonl", 0.95, 0.88),        # 0.973 / 0.901  SaaS admin consoles
+    ("critical_train_ak.jsonl", 0.86, 0.93),        # 0.886 / 0.950  banking, cards, fintech, crypto, trading
+    ("critical_train_al.jsonl", 0.84, 0.92),        # 0.865 / 0.949  indirect and implicit phrasing
+    ("critical_train_am.jsonl", 0.96, 0.84),        # 0.988 / 0.860  short chat messages naming a target
+    ("critical_train_an.jsonl", 0.95, 0.88),        # 0.975 / 0.900  mid-length chat messages with context
 ]
-# Never trained on: (recall, precision) at least, measured 0.970 / 0.886, 0.948 / 0.920 and 0.917 / 0.924
-# (round five: 0.960 / 0.877, 0.941 / 0.913, 0.904 / 0.919; set 7 before round five: 0.871 / 0.905).
-HELD_OUT = [("critical_independent_5.jsonl", 0.94, 0.86), ("critical_independent_6.jsonl", 0.92, 0.90),
-            ("critical_independent_7.jsonl", 0.89, 0.90)]
-GSM8K_MAX, MT_BENCH_MAX = 9, 9                      # 7 of 1,319 and 7 of 160 (the rules alone: 2 and 0)
+# Never trained on: (recall, precision) at least, measured 0.985 / 0.880, 0.990 / 0.926, 0.958 / 0.906 and
+# 0.977 / 0.937 (round seven: 0.970 / 0.886, 0.948 / 0.920, 0.917 / 0.924; set 8 before round eight's data:
+# 0.927 / 0.927, after it and before the narrower word-problem test: 0.965 / 0.940).
+HELD_OUT = [("critical_independent_5.jsonl", 0.96, 0.86), ("critical_independent_6.jsonl", 0.97, 0.90),
+            ("critical_independent_7.jsonl", 0.93, 0.88), ("critical_independent_8.jsonl", 0.95, 0.91)]
+GSM8K_MAX, MT_BENCH_MAX = 7, 6                      # 5 of 1,319 and 4 of 160 (the rules alone: 3 and 0)
 
 
 def _recall_precision(name: str, classifier: TaskComplexityClassifier = CLASSIFIER) -> tuple[float, float, list[str]]:
@@ -97,15 +116,17 @@ def test_the_held_out_sets(name, recall_min, precision_min):
 
 
 def test_the_word_rules_alone_are_still_there():
-    """``critical: 1.0`` is the rules' own decision, at its measured figures on sets 4 to 7."""
+    """``critical: 1.0`` is the rules' own decision, at its measured figures on sets 4 to 8."""
     recall, precision, _ = _recall_precision("critical_independent_4.jsonl", RULES_ALONE)
     assert (round(recall, 3), round(precision, 3)) == (0.617, 0.902)
     recall, precision, _ = _recall_precision("critical_independent_5.jsonl", RULES_ALONE)
-    assert (round(recall, 3), round(precision, 3)) == (0.343, 0.852)
+    assert (round(recall, 3), round(precision, 3)) == (0.348, 0.854)
     recall, precision, _ = _recall_precision("critical_independent_6.jsonl", RULES_ALONE)
     assert (round(recall, 3), round(precision, 3)) == (0.272, 0.888)
     recall, precision, _ = _recall_precision("critical_independent_7.jsonl", RULES_ALONE)
     assert (round(recall, 3), round(precision, 3)) == (0.362, 0.837)
+    recall, precision, _ = _recall_precision("critical_independent_8.jsonl", RULES_ALONE)
+    assert (round(recall, 3), round(precision, 3)) == (0.308, 0.748)
 
 
 @pytest.mark.skipif(not BENCH_DATA.exists(), reason=f"no benchmark data at {BENCH_DATA}")
@@ -185,6 +206,25 @@ def test_stakes_backstop(prompt, critical):
     assert (a.complexity is TaskComplexity.CRITICAL) is critical, a.signals
     if critical:
         assert any(s.startswith(("critical:stakes(", "critical:")) for s in a.signals)
+
+
+@pytest.mark.parametrize(("prompt", "critical"), [
+    # A question whose numbers are its own (an amount and an order, invoice or account number) is a
+    # request; a word problem asks about a quantity ("how much", "wie viel") or about numbers a story
+    # stated before the question (is_word_problem).
+    ("Kannst du bitte die Rechnung Nr. 5531 über 2 400 € heute an die Müller GmbH überweisen?", True),
+    ("Peux-tu virer 350 € à Julien pour le loyer de mars, compte n° 2291 ?", True),
+    ("¿Puedes cancelar el pedido 88120 y devolverle los 64 € a la clienta?", True),
+    ("Czy możesz przelać 1 200 zł na konto 4410 dostawcy jeszcze dziś?", True),
+    # ... and word problems with a question stay word problems.
+    ("Lisa pays $12 for 3 notebooks. What does one cost?", False),
+    ("A shop refunds $4 per returned item; 12 items came back on Monday and 9 on Tuesday. How much did it "
+     "refund?", False),
+    ("Ein Händler überweist 250 € pro Monat an 4 Lieferanten. Wie viel ist das in einem Jahr?", False),
+])
+def test_a_request_phrased_as_a_question_with_numbers(prompt, critical):
+    a = CLASSIFIER.assess(prompt)
+    assert (a.complexity is TaskComplexity.CRITICAL) is critical, a.signals
 
 
 def test_the_model_scores_by_table_what_its_named_weights_say():

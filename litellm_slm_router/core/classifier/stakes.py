@@ -127,12 +127,19 @@ _NEED = words("need needs want wanted please")
 _NEW_STEP = frozenset({"then", "also", "afterwards", "next", "finally"})
 _URGENT = frozenset({"now", "asap", "immediately"})
 _CURRENCIES = "$€£¥"
+# Where a sentence ends, its mark kept with it (a question keeps its "?").
+_AFTER_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _SHORT = 7
 
 
 def is_word_problem(text: str) -> bool:
-    """A story with quantities and a question about them ("... pays $4 an item. How much ...?")."""
-    return ("?" in text and len(NUMBER.findall(text)) >= 2) or asks_quantity(text)
+    """A story with quantities and a question about them: a quantity question ("How much ...", "combien"),
+    or a question after sentences that hold two numbers or more ("... pays $4 an item for 12 items. What
+    does she spend?"). A question whose numbers are its own is a request ("Can you refund the $18 on
+    order 20417?")."""
+    if asks_quantity(text):
+        return True
+    return "?" in text and sum(len(NUMBER.findall(s)) for s in _AFTER_SENTENCE.split(text) if "?" not in s) >= 2
 
 
 def _families(tokens: set[str], text: str) -> set[str]:
