@@ -57,7 +57,10 @@ TRAINING = ("critical_independent.jsonl", "critical_independent_2.jsonl", "criti
             "critical_train_ac.jsonl", "critical_train_ad.jsonl", "critical_train_ae.jsonl",
             "critical_train_af.jsonl", "critical_train_ah.jsonl", "critical_train_ai.jsonl",
             "critical_train_aj.jsonl", "critical_train_ak.jsonl", "critical_train_al.jsonl",
-            "critical_train_am.jsonl", "critical_train_an.jsonl", "critical_dev.jsonl", "labelled_prompts.jsonl",
+            "critical_train_am.jsonl", "critical_train_an.jsonl", "critical_train_ag.jsonl",
+            "critical_train_ao.jsonl", "critical_train_ap.jsonl", "critical_train_aq.jsonl",
+            "critical_train_ar.jsonl", "critical_train_as.jsonl", "critical_train_at.jsonl",
+            "critical_dev.jsonl", "labelled_prompts.jsonl",
             "everyday_prompts.jsonl", "everyday_prompts_2.jsonl", "everyday_prompts_3.jsonl")
 # The sets written by authors who saw nothing of the project: each is held out in turn.
 AUTHORS = TRAINING[:TRAINING.index("critical_dev.jsonl")]

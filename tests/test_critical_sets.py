@@ -30,54 +30,61 @@ BENCH_DATA = ROOT.parent / "shared" / "bench-data" / "routellm"
 
 # Measured (bench/train_critical.py; BENCHMARKS.md section 1), less about 0.02 for another CPU's rounding.
 LEAVE_ONE_OUT = [
-    ("critical_independent.jsonl", 0.96, 0.95),     # 0.981 / 0.975
-    ("critical_independent_2.jsonl", 0.96, 0.94),   # 0.980 / 0.967
-    ("critical_independent_3.jsonl", 0.96, 0.91),   # 0.987 / 0.930
-    ("critical_independent_4.jsonl", 0.96, 0.86),   # 0.987 / 0.880
-    ("critical_train_a.jsonl", 0.97, 0.83),         # 0.994 / 0.858  agents and tool calls
-    ("critical_train_b.jsonl", 0.94, 0.83),         # 0.966 / 0.857  European languages
-    ("critical_train_c.jsonl", 0.96, 0.81),         # 0.988 / 0.832  other scripts
-    ("critical_train_d.jsonl", 0.93, 0.87),         # 0.953 / 0.896  workplace context
-    ("critical_train_e.jsonl", 0.96, 0.87),         # 0.982 / 0.896  other domains
-    ("critical_train_f.jsonl", 0.95, 0.84),         # 0.978 / 0.862  casual and mobile
-    ("critical_train_g.jsonl", 0.97, 0.81),         # 0.993 / 0.838  hard near misses
-    ("critical_train_h.jsonl", 0.79, 0.83),         # 0.815 / 0.853  long and multi-part
-    ("critical_train_j.jsonl", 0.95, 0.80),         # 0.975 / 0.825  less common European languages
-    ("critical_train_k.jsonl", 0.95, 0.76),         # 0.974 / 0.782  Asian, Middle Eastern, African languages
+    ("critical_independent.jsonl", 0.96, 0.95),     # 0.987 / 0.975
+    ("critical_independent_2.jsonl", 0.96, 0.94),   # 0.980 / 0.961
+    ("critical_independent_3.jsonl", 0.96, 0.90),   # 0.980 / 0.924
+    ("critical_independent_4.jsonl", 0.97, 0.88),   # 0.993 / 0.902
+    ("critical_train_a.jsonl", 0.97, 0.84),         # 0.994 / 0.867  agents and tool calls
+    ("critical_train_b.jsonl", 0.94, 0.84),         # 0.966 / 0.861  European languages
+    ("critical_train_c.jsonl", 0.95, 0.80),         # 0.976 / 0.822  other scripts
+    ("critical_train_d.jsonl", 0.93, 0.87),         # 0.953 / 0.891  workplace context
+    ("critical_train_e.jsonl", 0.96, 0.87),         # 0.986 / 0.893  other domains
+    ("critical_train_f.jsonl", 0.96, 0.84),         # 0.983 / 0.867  casual and mobile
+    ("critical_train_g.jsonl", 0.97, 0.81),         # 0.993 / 0.833  hard near misses
+    ("critical_train_h.jsonl", 0.80, 0.83),         # 0.820 / 0.859  long and multi-part
+    ("critical_train_j.jsonl", 0.95, 0.78),         # 0.970 / 0.807  less common European languages
+    ("critical_train_k.jsonl", 0.95, 0.76),         # 0.974 / 0.785  Asian, Middle Eastern, African languages
     ("critical_train_l.jsonl", 0.85, 0.84),         # 0.879 / 0.866  the instruction in the middle
-    ("critical_train_m.jsonl", 0.95, 0.85),         # 0.974 / 0.873  short and terse
+    ("critical_train_m.jsonl", 0.95, 0.86),         # 0.974 / 0.883  short and terse
     ("critical_train_n.jsonl", 0.87, 0.81),         # 0.894 / 0.831  long asks, the risky act in pasted material
-    ("critical_train_p.jsonl", 0.94, 0.83),         # 0.964 / 0.855  major languages, colloquial
-    ("critical_train_q.jsonl", 0.95, 0.89),         # 0.976 / 0.915  indirect criticals and close near misses
-    ("critical_train_r.jsonl", 0.90, 0.84),         # 0.922 / 0.862  languages with fewer speakers online
-    ("critical_train_s.jsonl", 0.79, 0.78),         # 0.810 / 0.807  more languages with fewer speakers online
-    ("critical_train_t.jsonl", 0.86, 0.87),         # 0.889 / 0.894  long asks, the act pasted (second author)
+    ("critical_train_p.jsonl", 0.93, 0.83),         # 0.959 / 0.854  major languages, colloquial
+    ("critical_train_q.jsonl", 0.95, 0.87),         # 0.971 / 0.895  indirect criticals and close near misses
+    ("critical_train_r.jsonl", 0.91, 0.83),         # 0.935 / 0.857  languages with fewer speakers online
+    ("critical_train_s.jsonl", 0.84, 0.79),         # 0.867 / 0.814  more languages with fewer speakers online
+    ("critical_train_t.jsonl", 0.86, 0.87),         # 0.883 / 0.893  long asks, the act pasted (second author)
     ("critical_train_u.jsonl", 0.95, 0.86),         # 0.973 / 0.885  colloquial, code-switched, mid-resource
-    ("critical_train_v.jsonl", 0.95, 0.86),         # 0.977 / 0.880  hard near misses beside close criticals
-    ("critical_train_w.jsonl", 0.94, 0.84),         # 0.960 / 0.866  plain workplace asks, Central and E. Europe, Nordic
-    ("critical_train_x.jsonl", 0.91, 0.90),         # 0.933 / 0.922  commitments and the physical world
-    ("critical_train_y.jsonl", 0.91, 0.85),         # 0.937 / 0.878  South, South-East, East Asian and African languages
+    ("critical_train_v.jsonl", 0.96, 0.84),         # 0.983 / 0.863  hard near misses beside close criticals
+    ("critical_train_w.jsonl", 0.94, 0.86),         # 0.964 / 0.881  plain workplace asks, Central and E. Europe, Nordic
+    ("critical_train_x.jsonl", 0.91, 0.90),         # 0.933 / 0.925  commitments and the physical world
+    ("critical_train_y.jsonl", 0.94, 0.86),         # 0.963 / 0.887  South, South-East, East Asian and African languages
     ("critical_train_z.jsonl", 0.97, 0.86),         # 0.992 / 0.880  Western European and American languages
-    ("critical_train_aa.jsonl", 0.96, 0.92),        # 0.980 / 0.942  agents with tools, many languages
-    ("critical_train_ab.jsonl", 0.96, 0.90),        # 0.985 / 0.923  customer support and e-commerce back office
-    ("critical_train_ac.jsonl", 0.94, 0.91),        # 0.964 / 0.931  finance, HR and office administration
-    ("critical_train_ad.jsonl", 0.86, 0.85),        # 0.882 / 0.879  very short asks, 1-8 words
-    ("critical_train_ae.jsonl", 0.97, 0.93),        # 0.994 / 0.958  everyday traffic, a third critical
-    ("critical_train_af.jsonl", 0.93, 0.85),        # 0.952 / 0.870  Slavic, Middle Eastern and Central Asian languages
-    ("critical_train_ah.jsonl", 0.94, 0.93),        # 0.968 / 0.957  healthcare, pharmacy, labs, insurance
-    ("critical_train_ai.jsonl", 0.95, 0.90),        # 0.976 / 0.923  government, law firms, schools, NGOs
-    ("critical_train_aj.jsonl", 0.95, 0.88),        # 0.973 / 0.901  SaaS admin consoles
-    ("critical_train_ak.jsonl", 0.86, 0.93),        # 0.886 / 0.950  banking, cards, fintech, crypto, trading
-    ("critical_train_al.jsonl", 0.84, 0.92),        # 0.865 / 0.949  indirect and implicit phrasing
-    ("critical_train_am.jsonl", 0.96, 0.84),        # 0.988 / 0.860  short chat messages naming a target
-    ("critical_train_an.jsonl", 0.95, 0.88),        # 0.975 / 0.900  mid-length chat messages with context
+    ("critical_train_aa.jsonl", 0.96, 0.91),        # 0.980 / 0.935  agents with tools, many languages
+    ("critical_train_ab.jsonl", 0.96, 0.90),        # 0.989 / 0.923  customer support and e-commerce back office
+    ("critical_train_ac.jsonl", 0.95, 0.90),        # 0.972 / 0.927  finance, HR and office administration
+    ("critical_train_ad.jsonl", 0.88, 0.85),        # 0.908 / 0.876  very short asks, 1-8 words
+    ("critical_train_ae.jsonl", 0.98, 0.92),        # 1.000 / 0.947  everyday traffic, a third critical
+    ("critical_train_af.jsonl", 0.95, 0.84),        # 0.972 / 0.869  Slavic, Middle Eastern and Central Asian languages
+    ("critical_train_ah.jsonl", 0.96, 0.93),        # 0.980 / 0.958  healthcare, pharmacy, labs, insurance
+    ("critical_train_ai.jsonl", 0.95, 0.91),        # 0.976 / 0.931  government, law firms, schools, NGOs
+    ("critical_train_aj.jsonl", 0.96, 0.88),        # 0.981 / 0.908  SaaS admin consoles
+    ("critical_train_ak.jsonl", 0.89, 0.91),        # 0.914 / 0.936  banking, cards, fintech, crypto, trading
+    ("critical_train_al.jsonl", 0.84, 0.92),        # 0.861 / 0.941  indirect and implicit phrasing
+    ("critical_train_am.jsonl", 0.96, 0.85),        # 0.988 / 0.873  short chat messages naming a target
+    ("critical_train_an.jsonl", 0.95, 0.86),        # 0.979 / 0.887  mid-length chat messages with context
+    ("critical_train_ag.jsonl", 0.87, 0.81),        # 0.898 / 0.839  long asks, the act pasted (third author)
+    ("critical_train_ao.jsonl", 0.89, 0.78),        # 0.916 / 0.805  long asks in other languages
+    ("critical_train_ap.jsonl", 0.91, 0.89),        # 0.936 / 0.914  indirect phrasing (second author)
+    ("critical_train_aq.jsonl", 0.94, 0.84),        # 0.960 / 0.863  very short asks, 1-6 words (second author)
+    ("critical_train_ar.jsonl", 0.87, 0.79),        # 0.896 / 0.815  languages with fewer speakers online (third author)
+    ("critical_train_as.jsonl", 0.94, 0.88),        # 0.962 / 0.906  money, banking, trading (second author)
+    ("critical_train_at.jsonl", 0.67, 0.79),        # 0.693 / 0.812  multi-part messages, one part critical
 ]
-# Never trained on: (recall, precision) at least, measured 0.985 / 0.880, 0.990 / 0.926, 0.958 / 0.906 and
-# 0.977 / 0.937 (round seven: 0.970 / 0.886, 0.948 / 0.920, 0.917 / 0.924; set 8 before round eight's data:
-# 0.927 / 0.927, after it and before the narrower word-problem test: 0.965 / 0.940).
-HELD_OUT = [("critical_independent_5.jsonl", 0.96, 0.86), ("critical_independent_6.jsonl", 0.97, 0.90),
-            ("critical_independent_7.jsonl", 0.93, 0.88), ("critical_independent_8.jsonl", 0.95, 0.91)]
-GSM8K_MAX, MT_BENCH_MAX = 7, 6                      # 5 of 1,319 and 4 of 160 (the rules alone: 3 and 0)
+# Never trained on: (recall, precision) at least, measured 0.985 / 0.892, 0.986 / 0.923, 0.963 / 0.909 and
+# 0.985 / 0.962 (round seven: 0.970 / 0.886, 0.948 / 0.920, 0.917 / 0.924; set 8 before round eight's data:
+# 0.927 / 0.927, after its first eighteen sets and before the narrower word-problem test: 0.965 / 0.940).
+HELD_OUT = [("critical_independent_5.jsonl", 0.96, 0.87), ("critical_independent_6.jsonl", 0.96, 0.90),
+            ("critical_independent_7.jsonl", 0.94, 0.88), ("critical_independent_8.jsonl", 0.96, 0.93)]
+GSM8K_MAX, MT_BENCH_MAX = 9, 9                      # 7 of 1,319 and 7 of 160 (the rules alone: 3 and 0)
 
 
 def _recall_precision(name: str, classifier: TaskComplexityClassifier = CLASSIFIER) -> tuple[float, float, list[str]]:

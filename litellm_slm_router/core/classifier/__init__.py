@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from litellm_slm_router.core.classifier import critical_weights
-from litellm_slm_router.core.classifier.confirmation import CONFIRMATIONS, bare_confirmation
+from litellm_slm_router.core.classifier.confirmation import CONFIRMATIONS, bare_confirmation, bare_greeting
 from litellm_slm_router.core.classifier.critical import critical_actions
 from litellm_slm_router.core.classifier.critical_model import AskFeatures, CriticalModel, model_features, window
 from litellm_slm_router.core.classifier.score import DEFAULT_WEIGHTS, FEATURES, features, logit, uses_surface
@@ -200,14 +200,15 @@ def rule_findings(ask: str, lower: str, word_set: frozenset[str], previous: str,
 def _model_reads(lower: str, ask_words: list[str], word_set: frozenset[str]) -> tuple[str, AbstractSet[str]] | None:
     """What the critical model reads of an ask (:func:`.critical_model.window`), or None when it leaves
     the ask to the rules: an empty ask, a bare confirmation ("yes please": critical only when the ask
-    before it is), and a word problem's story."""
+    before it is), a bare greeting ("Hello!"), and a word problem's story."""
     read = _model_window(lower, ask_words, word_set)
     return None if read is None or is_word_problem(read[0]) else read
 
 
 def _model_window(lower: str, ask_words: list[str], word_set: frozenset[str]) -> tuple[str, AbstractSet[str]] | None:
-    """:func:`_model_reads` before its word-problem test: None for an empty ask and a bare confirmation."""
-    if not ask_words or bare_confirmation(word_set):
+    """:func:`_model_reads` before its word-problem test: None for an empty ask, a bare confirmation and a
+    bare greeting."""
+    if not ask_words or bare_confirmation(word_set) or bare_greeting(word_set):
         return None
     return window(lower, ask_words, word_set)
 

@@ -1,7 +1,8 @@
-"""Confirmations: a short reply that agrees to what came before it ("yes", "ok, go ahead", "はい", "👍").
+"""Confirmations and greetings: a short reply that agrees to what came before it ("yes", "ok, go ahead",
+"はい", "👍"), and one that only greets ("Hello!", "hey there", "こんにちは").
 
-Such a reply says nothing by itself; whether it is critical is decided by what it confirms
-(:meth:`litellm_slm_router.core.classifier.TaskComplexityClassifier.assess`).
+Such a reply says nothing by itself: a confirmation is as critical as what it confirms
+(:meth:`litellm_slm_router.core.classifier.TaskComplexityClassifier.assess`), a greeting never is.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Set as AbstractSet
 
 from litellm_slm_router.core.classifier.score_words import words
 
-__all__ = ["BARE_CONFIRMATION", "CONFIRMATIONS", "bare_confirmation"]
+__all__ = ["BARE_CONFIRMATION", "CONFIRMATIONS", "GREETINGS", "bare_confirmation", "bare_greeting"]
 
 # A short reply that confirms the critical ask before it ("yes, go ahead") is critical too.
 CONFIRMATIONS = words("yes yep yeah ok okay sure proceed confirm confirmed approved approve go do it "
@@ -27,15 +28,39 @@ BARE_CONFIRMATION = CONFIRMATIONS | words(
     """)
 
 
+# The words of a reply that only greets ("Hello!", "hey team", "buenos días"); in a confirmation they change
+# nothing ("hi, yes go ahead").
+GREETINGS = words(
+    """
+    hello hi hey hiya howdy greetings morning afternoon evening there team all everyone everybody folks guys
+    hallo moin servus bonjour salut coucou hola buenas buenos días ciao salve olá oi bom dia hej hei moi terve
+    hoi dag привет здравствуйте добрый день merhaba selam cześć dzień dobry ahoj szia bună こんにちは おはよう
+    こんばんは 你好 您好 嗨 안녕하세요 안녕 namaste नमस्ते مرحبا السلام عليكم שלום xin chào halo สวัสดี habari jambo
+    """)
+
+
 def bare_confirmation(word_set: AbstractSet[str]) -> bool:
-    """Whether an ask only confirms: at most eight words, each a confirmation word (``BARE_CONFIRMATION``) or
-    a sign without letters or digits ("–", "!!"), and at least one a confirmation word."""
+    """Whether an ask only confirms: at most eight words, each a confirmation word (``BARE_CONFIRMATION``), a
+    greeting or a sign without letters or digits ("–", "!!"), and at least one a confirmation word."""
     if len(word_set) > 8:  # most asks stop here
         return False
     confirms = False
     for word in word_set:
         if word in BARE_CONFIRMATION:
             confirms = True
-        elif any(c.isalnum() for c in word):
+        elif word not in GREETINGS and any(c.isalnum() for c in word):
             return False
     return confirms
+
+
+def bare_greeting(word_set: AbstractSet[str]) -> bool:
+    """Whether an ask only greets: at most eight words, each a greeting or a sign, at least one a greeting."""
+    if len(word_set) > 8:
+        return False
+    greets = False
+    for word in word_set:
+        if word in GREETINGS:
+            greets = True
+        elif any(c.isalnum() for c in word):
+            return False
+    return greets
