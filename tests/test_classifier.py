@@ -343,6 +343,11 @@ def test_a_bare_greeting_is_not_critical(greeting):
     # Before a critical ask, the greeting changes nothing.
     assert CLASSIFIER.assess(f"{greeting} {BY_RULES}").complexity is TaskComplexity.CRITICAL
     assert CLASSIFIER.assess(f"{greeting} {BY_MODEL}").complexity is TaskComplexity.CRITICAL
+    # After a critical ask, a greeting confirms nothing; a greeting with a "yes" confirms it.
+    confirms = greeting == "hey, yes"
+    for ask in (BY_RULES, BY_MODEL):
+        after_ask = CLASSIFIER.assess(_chat(ask, "Shall I go ahead?", greeting))
+        assert (after_ask.complexity is TaskComplexity.CRITICAL) is confirms, (ask, after_ask.signals)
 
 
 def rule_findings_of(prompt: str) -> list[str]:

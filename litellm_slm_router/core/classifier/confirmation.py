@@ -28,11 +28,12 @@ BARE_CONFIRMATION = CONFIRMATIONS | words(
     """)
 
 
-# The words of a reply that only greets ("Hello!", "hey team", "buenos días"); in a confirmation they change
-# nothing ("hi, yes go ahead").
+# The words of a reply that only greets ("Hello!", "hey team", "good morning"); in a confirmation they change
+# nothing ("hi, yes go ahead"), and they confirm nothing themselves ("good morning" is not "good").
 GREETINGS = words(
     """
-    hello hi hey hiya howdy greetings morning afternoon evening there team all everyone everybody folks guys
+    hello hi hey hiya howdy greetings good morning afternoon evening there team all everyone everybody folks guys
+    guten tag bonne journée
     hallo moin servus bonjour salut coucou hola buenas buenos días ciao salve olá oi bom dia hej hei moi terve
     hoi dag привет здравствуйте добрый день merhaba selam cześć dzień dobry ahoj szia bună こんにちは おはよう
     こんばんは 你好 您好 嗨 안녕하세요 안녕 namaste नमस्ते مرحبا السلام عليكم שלום xin chào halo สวัสดี habari jambo
@@ -46,9 +47,11 @@ def bare_confirmation(word_set: AbstractSet[str]) -> bool:
         return False
     confirms = False
     for word in word_set:
+        if word in GREETINGS:
+            continue
         if word in BARE_CONFIRMATION:
             confirms = True
-        elif word not in GREETINGS and any(c.isalnum() for c in word):
+        elif any(c.isalnum() for c in word):
             return False
     return confirms
 
