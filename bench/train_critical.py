@@ -90,14 +90,14 @@ def read_set(name: str) -> list[tuple[str | list, bool]]:
     return rows
 
 
-def fit(rows: list[tuple[set[str], bool]], row_weights: list[float] | None = None) -> dict[str, float]:
+def fit(rows: list[tuple[set[str], bool]], row_weights: list[float]) -> dict[str, float]:
     # A word in more than COMMON of the prompts ("the", "to", "please") says nothing about one ask, and
     # on other traffic many of them add up: it gets no weight.
     seen = Counter(f for found, _ in rows for f in found if f.startswith(("w:", "p:", "c:")))
     common = {f for f, n in seen.items() if n > COMMON * len(rows)}
     rows = [(found - common, label) for found, label in rows]
-    sw = np.ones(len(rows)) if row_weights is None else np.array(row_weights, dtype=float)
-    sw = sw / sw.mean()
+    sw = np.array(row_weights, dtype=float)
+    sw /= sw.mean()
     vocabulary: dict[str, int] = {}
     index: list[int] = []
     lengths: list[int] = []

@@ -33,37 +33,34 @@ BARE_CONFIRMATION = CONFIRMATIONS | words(
 GREETINGS = words(
     """
     hello hi hey hiya howdy greetings good morning afternoon evening there team all everyone everybody folks guys
-    guten tag bonne journée
-    hallo moin servus bonjour salut coucou hola buenas buenos días ciao salve olá oi bom dia hej hei moi terve
-    hoi dag привет здравствуйте добрый день merhaba selam cześć dzień dobry ahoj szia bună こんにちは おはよう
-    こんばんは 你好 您好 嗨 안녕하세요 안녕 namaste नमस्ते مرحبا السلام عليكم שלום xin chào halo สวัสดี habari jambo
+    guten tag bonne journée hallo moin servus bonjour salut coucou hola buenas buenos días ciao salve olá oi bom
+    dia hej hei moi terve hoi dag привет здравствуйте добрый день merhaba selam cześć dzień dobry ahoj szia bună
+    こんにちは おはよう こんばんは 你好 您好 嗨 안녕하세요 안녕 namaste नमस्ते مرحبا السلام عليكم שלום xin chào halo สวัสดี
+    habari jambo
     """)
+_CONFIRMING = BARE_CONFIRMATION - GREETINGS
+
+
+def _only(word_set: AbstractSet[str], wanted: AbstractSet[str], filler: AbstractSet[str]) -> bool:
+    """Whether an ask of at most eight words holds a ``wanted`` word and otherwise only ``filler`` words and
+    signs without letters or digits ("–", "!!")."""
+    if len(word_set) > 8:  # most asks stop here
+        return False
+    found = False
+    for word in word_set:
+        if word in wanted:
+            found = True
+        elif word not in filler and any(c.isalnum() for c in word):
+            return False
+    return found
 
 
 def bare_confirmation(word_set: AbstractSet[str]) -> bool:
     """Whether an ask only confirms: at most eight words, each a confirmation word (``BARE_CONFIRMATION``), a
-    greeting or a sign without letters or digits ("–", "!!"), and at least one a confirmation word."""
-    if len(word_set) > 8:  # most asks stop here
-        return False
-    confirms = False
-    for word in word_set:
-        if word in GREETINGS:
-            continue
-        if word in BARE_CONFIRMATION:
-            confirms = True
-        elif any(c.isalnum() for c in word):
-            return False
-    return confirms
+    greeting or a sign, and at least one a confirmation word that is not a greeting."""
+    return _only(word_set, _CONFIRMING, GREETINGS)
 
 
 def bare_greeting(word_set: AbstractSet[str]) -> bool:
     """Whether an ask only greets: at most eight words, each a greeting or a sign, at least one a greeting."""
-    if len(word_set) > 8:
-        return False
-    greets = False
-    for word in word_set:
-        if word in GREETINGS:
-            greets = True
-        elif any(c.isalnum() for c in word):
-            return False
-    return greets
+    return _only(word_set, GREETINGS, frozenset())
